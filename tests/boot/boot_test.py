@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Boot test: the three guest artifacts work together in a real VMM.
+
+Extracts the kernel, init-oci and the agent (through the library's CLI when
+--cli is given, else by decoding payloads/*.xz), builds an initramfs around
+a busybox image, boots qemu-system-aarch64 -M virt, and drives the agent
+over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
+exit, timeout, malformed frame, then lets the entrypoint exit with a chosen
+status and checks that status on the console and that the VM powered off.
+
+Exit status 77 means "skipped" (QEMU missing outside CI).
+"""
+import argparse
+import lzma
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "agent"))
+
+from agent_client import AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, decode_error  # noqa: E402
+from guest import Guest, build_initramfs  # noqa: E402
+
+ASSET_FILES = ["kernel", "init-oci", "supermachine-agent"]
+ENTRYPOINT_STATUS = 7
+
+# The image's entrypoint marks that it ran, then waits for the host to tell
+# it which status to exit with (a file the host writes through the agent).
+ENTRYPOINT = ("echo started > /entrypoint-ran; "
+              "while [ ! -e /run-exit ]; do sleep 0.05; done; "
+              "exit $(cat /run-exit)")
+CONFIG = {
+    "config": {
+        "Entrypoint": ["/bin/sh", "-c"],
+        "Cmd": [ENTRYPOINT],
+        "Env": ["PATH=/bin", "GREETING=hello from the image"],
+        "WorkingDir": "/work",
+    }
+}
+
+
+def extract(payloads, cli, dest):
+    if cli:
+        subprocess.run([cli, "extract", dest], check=True)
+        return
+    for name in ASSET_FILES:
+        with lzma.open(os.path.join(payloads, name + ".xz")) as src, \
+                open(os.path.join(dest, name), "wb") as out:
+            shutil.copyfileobj(src, out)
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print(f"ok: {what}")
+
+
+def drive(agent):
+    """Every request the issue lists, over one connection."""
+    r = agent.exec(["uname", "-m"], env={"PATH": "/bin"})
+    check(r.exit_code == 0 and r.stdout == b"aarch64\n", f"uname -m -> aarch64 (got {r.stdout!r})")
+
+    r = agent.exec(["grep", " / ", "/proc/mounts"], env={"PATH": "/bin"})
+    check(r.stdout.startswith(b"overlay / overlay"), f"/ is an overlay ({r.stdout!r})")
+    check(agent.read_file("/entrypoint-ran") == b"started\n", "entrypoint ran inside the overlay root")
+    check(agent.read_file("/etc/image-release").startswith(b"supermachine boot test"),
+          "image rootfs is the overlay's lower layer")
+
+    agent.write_file("/tmp/round-trip", b"written by the host\n\0binary\xff", 0o600)
+    check(agent.read_file("/tmp/round-trip") == b"written by the host\n\0binary\xff",
+          "write a file then read it back")
+    st = agent.stat("/tmp/round-trip")
+    check(st.type == "file" and st.mode & 0o777 == 0o600 and st.size == 29, f"stat of that file ({st})")
+
+    r = agent.exec(["cat"], env={"PATH": "/bin"}, stdin=b"through stdin\n")
+    check(r.stdout == b"through stdin\n", "a command with stdin")
+
+    r = agent.exec(["sh", "-c", "echo oops >&2; exit 3"], env={"PATH": "/bin"})
+    check(r.exit_code == 3 and r.stderr == b"oops\n" and not r.timed_out, "a non-zero exit with stderr")
+
+    t0 = time.monotonic()
+    r = agent.exec(["sleep", "30"], env={"PATH": "/bin"}, timeout_ms=500)
+    took = time.monotonic() - t0
+    check(r.timed_out and r.signal == 9 and took < 10, f"a timeout kills the command ({took:.2f}s)")
+
+    try:
+        agent.read_file("/does/not/exist")
+        check(False, "reading a missing file fails")
+    except AgentOSError as e:
+        check(e.errno == 2, "reading a missing file -> ENOENT")
+
+    agent.send_raw(b"this is not a frame at all, just text\n")
+    f = agent.recv_frame()
+    err = decode_error(f.payload) if f.type == T_ERROR else None
+    check(err is not None and err.code == E_BAD_MAGIC, f"a malformed frame gets an error reply ({err})")
+    r = agent.exec(["echo", "still serving"], env={"PATH": "/bin"})
+    check(r.stdout == b"still serving\n", "the next request after a malformed frame works")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--payloads", default=os.path.join(HERE, "..", "..", "payloads"))
+    ap.add_argument("--cli", help="supermachine-kernel CLI to extract with")
+    ap.add_argument("--busybox", default=os.path.join(HERE, "..", "..", ".deps",
+                                                      "busybox-arm64", "bin", "busybox"))
+    args = ap.parse_args()
+
+    missing = [p for p in [shutil.which("qemu-system-aarch64"), args.busybox]
+               if not p or not os.path.exists(p)]
+    if missing:
+        msg = "boot test needs qemu-system-aarch64 and .deps/busybox-arm64 (run scripts/install-deps)"
+        print(msg, file=sys.stderr)
+        return 1 if os.environ.get("CI") else 77
+
+    with tempfile.TemporaryDirectory(prefix="smk-boot.") as work:
+        assets = os.path.join(work, "assets")
+        os.mkdir(assets)
+        t0 = time.monotonic()
+        extract(args.payloads, args.cli, assets)
+        print(f"extracted the three artifacts in {time.monotonic() - t0:.2f}s")
+        initrd = os.path.join(work, "initramfs.cpio")
+        build_initramfs(initrd, os.path.join(assets, "init-oci"),
+                        os.path.join(assets, "supermachine-agent"), args.busybox, CONFIG)
+
+        with Guest(work, os.path.join(assets, "kernel"), initrd) as guest:
+            ready = guest.wait_console("supermachine-agent: ready", 30)
+            print(f"boot to agent ready: {ready:.2f}s")
+            with AgentClient(guest.connect(10)) as agent:
+                info = agent.hello()
+                print(f"agent hello: {info}")
+                drive(agent)
+                agent.write_file("/run-exit", f"{ENTRYPOINT_STATUS}\n".encode())
+                status = guest.wait_exit(30)
+            console = guest.console()
+            check(f"SUPERMACHINE_EXIT code={ENTRYPOINT_STATUS}" in console,
+                  f"the entrypoint's exit status {ENTRYPOINT_STATUS} reaches the host")
+            check(status == 0 and "reboot: Power down" in console,
+                  "the VM powered itself off")
+            print(f"boot test passed in {time.monotonic() - guest.started:.2f}s of guest time")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
