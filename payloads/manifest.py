@@ -33,7 +33,7 @@ ASSETS = [
 
 
 def pins():
-    out = subprocess.run(["bash", "-c", f". '{HERE}/pins.sh'; env"],
+    out = subprocess.run(["bash", "-c", f"set -a; . '{HERE}/pins.sh'; env"],
                          capture_output=True, text=True, check=True).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
@@ -61,6 +61,17 @@ def toolchain(name):
     return ", ".join([gcc, binutils, "musl-dev:arm64 " + deb_version("musl-dev:arm64"), xz])
 
 
+def project_version():
+    """The version written once, in the C header."""
+    header = os.path.join(HERE, "..", "core", "include", "supermachine_kernel.h")
+    with open(header) as f:
+        text = f.read()
+    parts = [re.search(rf"#define SMK_VERSION_{p}\s+(\d+)", text) for p in ("MAJOR", "MINOR", "PATCH")]
+    if not all(parts):
+        sys.exit(f"manifest: {header}: SMK_VERSION_MAJOR/MINOR/PATCH not found")
+    return ".".join(m.group(1) for m in parts)
+
+
 def kernel_release(path):
     with open(path, "rb") as f:
         m = re.search(rb"Linux version (\S+)", f.read())
@@ -86,8 +97,9 @@ def write(rawdir):
                                "version": p["LINUX_SOURCE_VERSION"]}
             entry["release"] = kernel_release(raw)
         else:
-            entry["source"] = {"package": "supermachine-kernel (this repository)",
-                               "version": os.path.dirname(recipe),
+            entry["source"] = {"package": "supermachine-kernel",
+                               "version": project_version(),
+                               "path": os.path.dirname(recipe),
                                "libc": "musl-dev:arm64 " + deb_version("musl-dev:arm64")}
         entry["toolchain"] = toolchain(name)
         entry["recipe"] = recipe
