@@ -1,0 +1,223 @@
+/*
+ * supermachine-kernel: extract, ensure, verify and describe the embedded
+ * guest artifacts.  Every failure prints one line naming the path and the
+ * cause, and exits non-zero (1 for failures, 2 for usage errors).
+ */
+#include "supermachine_kernel.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROG "supermachine-kernel"
+
+static const char usage[] =
+	"usage: " PROG " COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  extract DIR     write kernel, init-oci and supermachine-agent into DIR\n"
+	"                  (created if missing), replacing what is there\n"
+	"  ensure [DIR]    make DIR (default: the per-version cache directory)\n"
+	"                  hold all assets, extracting only what is missing or\n"
+	"                  wrong; prints the directory\n"
+	"  verify DIR      check every asset in DIR: size, mode and every byte\n"
+	"  info [--json]   describe the embedded assets and the kernel\n"
+	"  --version       print the version\n"
+	"  --help          print this help\n";
+
+static int fail_path(const char *path, int code)
+{
+	fprintf(stderr, PROG ": %s: %s\n", path, smk_strerror(code));
+	return 1;
+}
+
+static int usage_error(const char *what)
+{
+	fprintf(stderr, PROG ": %s (try '" PROG " --help')\n", what);
+	return 2;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *s = malloc(dl + nl + 2);
+	if (!s) {
+		fprintf(stderr, PROG ": out of memory\n");
+		exit(1);
+	}
+	memcpy(s, dir, dl);
+	s[dl] = '/';
+	memcpy(s + dl + 1, name, nl + 1);
+	if (dl > 0 && dir[dl - 1] == '/')
+		memmove(s + dl, s + dl + 1, nl + 1);
+	return s;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+	int rc;
+	if (argc != 1)
+		return usage_error("extract needs exactly one DIR");
+	rc = smk_extract_all_to(argv[0]);
+	if (rc == 0)
+		return 0;
+	/* Name the file that failed: retry each alone (each is atomic, so
+	 * redoing one that succeeded is harmless). */
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
+		char *path = join(argv[0], info->file_name);
+		int one = smk_asset_extract_to_with_parents((smk_asset)i, path);
+		if (one) {
+			fail_path(path, one);
+			free(path);
+			return 1;
+		}
+		free(path);
+	}
+	return fail_path(argv[0], rc);
+}
+
+static int cmd_ensure(int argc, char **argv)
+{
+	char dir[4096];
+	int rc;
+	if (argc > 1)
+		return usage_error("ensure takes at most one DIR");
+	if (argc == 1) {
+		snprintf(dir, sizeof dir, "%s", argv[0]);
+	} else {
+		rc = smk_default_dir(dir, sizeof dir);
+		if (rc < 0)
+			return fail_path("$XDG_CACHE_HOME or $HOME", rc);
+	}
+	rc = smk_ensure_assets(dir);
+	if (rc)
+		return fail_path(dir, rc);
+	printf("%s\n", dir);
+	return 0;
+}
+
+static int cmd_verify(int argc, char **argv)
+{
+	int status = 0;
+	if (argc != 1)
+		return usage_error("verify needs exactly one DIR");
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
+		char *path = join(argv[0], info->file_name);
+		int rc = smk_verify_file((smk_asset)i, path);
+		if (rc) {
+			fail_path(path, rc);
+			status = 1;
+		} else {
+			printf("%s: ok\n", path);
+		}
+		free(path);
+	}
+	return status;
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	const smk_kernel_info *k = NULL;
+	int json = 0, krc;
+
+	if (argc == 1 && strcmp(argv[0], "--json") == 0)
+		json = 1;
+	else if (argc != 0)
+		return usage_error("info takes only --json");
+	krc = smk_kernel_get_info(&k);
+
+	if (json) {
+		printf("{\n  \"version\": \"%s\",\n  \"assets\": [\n",
+		       smk_version_string());
+		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+			const smk_asset_info *a = smk_asset_get_info((smk_asset)i);
+			printf("    {\"name\": ");
+			json_string(a->name);
+			printf(", \"file\": ");
+			json_string(a->file_name);
+			printf(", \"size\": %" PRIu64 ", \"sha256\": \"%s\", "
+			       "\"mode\": \"%04o\", \"arch\": ",
+			       a->size, a->sha256, a->mode);
+			json_string(a->arch);
+			printf(", \"compressed\": %s, \"embedded_size\": %" PRIu64 "}%s\n",
+			       a->compressed ? "true" : "false", a->embedded_size,
+			       i + 1 < SMK_ASSET_COUNT ? "," : "");
+		}
+		printf("  ],\n  \"kernel\": {\"release\": ");
+		json_string(smk_kernel_release());
+		if (krc == 0)
+			printf(", \"text_offset\": %" PRIu64 ", \"image_size\": %" PRIu64
+			       ", \"flags\": %" PRIu64 "}\n}\n",
+			       k->text_offset, k->image_size, k->flags);
+		else
+			printf(", \"error\": \"%s\"}\n}\n", smk_error_name(krc));
+	} else {
+		printf("%-20s %-19s %10s  %-64s  %-4s  %s\n", "ASSET", "FILE", "SIZE",
+		       "SHA256", "MODE", "ARCH");
+		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+			const smk_asset_info *a = smk_asset_get_info((smk_asset)i);
+			printf("%-20s %-19s %10" PRIu64 "  %-64s  %04o  %s\n", a->name,
+			       a->file_name, a->size, a->sha256, a->mode, a->arch);
+		}
+		printf("\nkernel release %s", smk_kernel_release());
+		if (krc == 0)
+			printf(", text_offset 0x%" PRIx64 ", image_size %" PRIu64
+			       ", flags 0x%" PRIx64 "\n",
+			       k->text_offset, k->image_size, k->flags);
+		else
+			printf("\n");
+	}
+	if (krc) {
+		fprintf(stderr, PROG ": kernel payload: %s\n", smk_strerror(krc));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+	if (argc < 2)
+		return usage_error("missing command");
+	cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0) {
+		printf(PROG " %s\n", smk_version_string());
+		return 0;
+	}
+	if (strcmp(cmd, "extract") == 0)
+		return cmd_extract(argc, argv);
+	if (strcmp(cmd, "ensure") == 0)
+		return cmd_ensure(argc, argv);
+	if (strcmp(cmd, "verify") == 0)
+		return cmd_verify(argc, argv);
+	if (strcmp(cmd, "info") == 0)
+		return cmd_info(argc, argv);
+	fprintf(stderr, PROG ": unknown command '%s' (try '" PROG " --help')\n",
+	        cmd);
+	return 2;
+}

@@ -1,0 +1,369 @@
+/*
+ * smk_ensure_assets: make a directory hold every asset, cheaply when it
+ * already does.
+ *
+ * The warm path must cost a small fraction of an extraction, so it does not
+ * read the files.  Instead, whenever a file is extracted or fully checked
+ * (compared byte for byte with the payload), its identity is recorded in a
+ * stamp file: device, inode, size, mode, mtime and ctime (nanoseconds),
+ * with the asset's SHA-256 as the build recorded it, which names the
+ * content the file was checked against (so a stamp left by a build with
+ * other payloads vouches for nothing).  The warm path lstat()s each file
+ * and compares.  Every change made through the file system moves the
+ * ctime, which no caller can set, or replaces the inode; so an unchanged
+ * identity means unchanged content, short of writes that bypass the file
+ * system or land within the same timestamp tick as our own last change.
+ * smk_verify() is the full check.
+ *
+ * The slow path holds an exclusive flock on a lock file in the directory,
+ * so concurrent callers (threads open their own descriptions, so they
+ * exclude each other too) do the work once; the second re-reads the stamp
+ * under the lock and finds it done.
+ */
+#include "smk_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STAMP_NAME ".supermachine-kernel.stamp"
+#define STAMP_TMP_NAME ".supermachine-kernel.stamp.tmp"
+#define LOCK_NAME ".supermachine-kernel.lock"
+#define STAMP_MAGIC "supermachine-kernel-stamp 1"
+
+struct identity {
+	int valid;
+	char sha256[65]; /* the asset's recorded digest: names its content */
+	unsigned long long dev, ino, size, mode;
+	long long mtime_s, mtime_ns, ctime_s, ctime_ns;
+};
+
+static void identity_of(struct identity *id, const smk_asset_info *info,
+                        const struct stat *st)
+{
+	id->valid = 1;
+	snprintf(id->sha256, sizeof id->sha256, "%s", info->sha256);
+	id->dev = (unsigned long long)st->st_dev;
+	id->ino = (unsigned long long)st->st_ino;
+	id->size = (unsigned long long)st->st_size;
+	id->mode = (unsigned long long)st->st_mode;
+	id->mtime_s = (long long)SMK_MTIME(st).tv_sec;
+	id->mtime_ns = (long long)SMK_MTIME(st).tv_nsec;
+	id->ctime_s = (long long)SMK_CTIME(st).tv_sec;
+	id->ctime_ns = (long long)SMK_CTIME(st).tv_nsec;
+}
+
+/* Does the file as it is now still have the identity we recorded, and is
+ * that identity one of a correct file? */
+static int still_good(const struct identity *rec, const smk_asset_info *info,
+                      const struct stat *st)
+{
+	struct identity now;
+	if (!rec->valid || !S_ISREG(st->st_mode) ||
+	    (unsigned)(st->st_mode & 07777) != info->mode ||
+	    (uint64_t)st->st_size != info->size ||
+	    strcmp(rec->sha256, info->sha256) != 0)
+		return 0;
+	identity_of(&now, info, st);
+	return now.dev == rec->dev && now.ino == rec->ino &&
+	       now.size == rec->size && now.mode == rec->mode &&
+	       now.mtime_s == rec->mtime_s && now.mtime_ns == rec->mtime_ns &&
+	       now.ctime_s == rec->ctime_s && now.ctime_ns == rec->ctime_ns;
+}
+
+/* Reads the stamp; missing or unreadable records stay invalid. */
+static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
+{
+	char line[512];
+	char *path = smk_path_join(dir, STAMP_NAME);
+	FILE *f;
+
+	memset(ids, 0, sizeof(struct identity) * SMK_ASSET_COUNT);
+	if (!path)
+		return;
+	f = fopen(path, "re");
+	free(path);
+	if (!f)
+		return;
+	if (!fgets(line, sizeof line, f) ||
+	    strncmp(line, STAMP_MAGIC "\n", sizeof STAMP_MAGIC) != 0) {
+		fclose(f);
+		return;
+	}
+	while (fgets(line, sizeof line, f)) {
+		char name[64];
+		struct identity id;
+		memset(&id, 0, sizeof id);
+		if (sscanf(line,
+		           "%63s %64s %llu %llu %llu %llo %lld %lld %lld %lld",
+		           name, id.sha256, &id.dev, &id.ino, &id.size, &id.mode,
+		           &id.mtime_s, &id.mtime_ns, &id.ctime_s,
+		           &id.ctime_ns) != 10)
+			continue;
+		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+			if (strcmp(name, smk_asset_get_info((smk_asset)i)->name) == 0) {
+				id.valid = 1;
+				ids[i] = id;
+			}
+		}
+	}
+	fclose(f);
+}
+
+/* Replaces the stamp.  Called under the lock, so a fixed temporary name is
+ * safe.  Not synced: a stamp lost in a crash only sends the next call down
+ * the slow path, and the files it describes were synced before it. */
+static int write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COUNT])
+{
+	char *tmp = smk_path_join(dir, STAMP_TMP_NAME);
+	char *path = smk_path_join(dir, STAMP_NAME);
+	FILE *f = NULL;
+	int fd, rc = 0;
+
+	if (!tmp || !path) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	          0644);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		rc = -errno;
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	fprintf(f, "%s\n", STAMP_MAGIC);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		const struct identity *id = &ids[i];
+		if (!id->valid)
+			continue;
+		fprintf(f, "%s %s %llu %llu %llu %llo %lld %lld %lld %lld\n",
+		        smk_asset_get_info((smk_asset)i)->name, id->sha256,
+		        id->dev, id->ino, id->size, id->mode, id->mtime_s,
+		        id->mtime_ns, id->ctime_s, id->ctime_ns);
+	}
+	if (ferror(f))
+		rc = -EIO;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* Which assets are good according to the stamp (bit i set = good). */
+static unsigned good_by_stamp(const char *dir, char *paths[SMK_ASSET_COUNT],
+                              struct identity ids[SMK_ASSET_COUNT])
+{
+	unsigned good = 0;
+	read_stamp(dir, ids);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		struct stat st;
+		if (ids[i].valid && lstat(paths[i], &st) == 0 &&
+		    still_good(&ids[i], smk_asset_get_info((smk_asset)i), &st))
+			good |= 1u << i;
+	}
+	return good;
+}
+
+static int lock_dir(const char *dir, int *out_fd)
+{
+	char *path = smk_path_join(dir, LOCK_NAME);
+	int fd;
+
+	if (!path)
+		return -ENOMEM;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	free(path);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	*out_fd = fd;
+	return 0;
+}
+
+/* The directory cannot be written: fine if every file is already right. */
+static int check_without_writing(char *paths[SMK_ASSET_COUNT], int lock_error)
+{
+	struct smk_verify_job jobs[SMK_ASSET_COUNT];
+
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].path = paths[i];
+	}
+	return smk_verify_jobs(jobs, SMK_ASSET_COUNT, 1) == 0 ? 0 : lock_error;
+}
+
+static int ensure_in(const char *dir)
+{
+	char *paths[SMK_ASSET_COUNT] = { NULL };
+	struct identity ids[SMK_ASSET_COUNT];
+	struct smk_verify_job checks[SMK_ASSET_COUNT];
+	struct smk_extract_job jobs[SMK_ASSET_COUNT];
+	size_t nchecks = 0, njobs = 0;
+	int check_asset[SMK_ASSET_COUNT], job_asset[SMK_ASSET_COUNT];
+	unsigned good;
+	int lockfd = -1;
+	int rc = 0;
+
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		paths[i] = smk_path_join(dir, smk_asset_get_info((smk_asset)i)->file_name);
+		if (!paths[i])
+			rc = -ENOMEM;
+	}
+	if (rc)
+		goto out;
+
+	good = good_by_stamp(dir, paths, ids);
+	if (good == (1u << SMK_ASSET_COUNT) - 1)
+		goto out;
+
+	rc = lock_dir(dir, &lockfd);
+	if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
+		rc = check_without_writing(paths, rc);
+		goto out;
+	}
+	if (rc)
+		goto out;
+
+	/* Someone may have finished the work while we waited. */
+	good = good_by_stamp(dir, paths, ids);
+	/* The others may be right but unknown to the stamp (copied,
+	 * touched, stamp lost): comparing them with the payloads, all at
+	 * once, costs no writes, and one of the wrong size costs nothing. */
+	memset(checks, 0, sizeof checks);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		if (good & (1u << i))
+			continue;
+		checks[nchecks].payload = smk_payload_get((smk_asset)i);
+		checks[nchecks].path = paths[i];
+		check_asset[nchecks] = i;
+		nchecks++;
+	}
+	smk_verify_jobs(checks, nchecks, 0);
+	memset(jobs, 0, sizeof jobs);
+	for (size_t c = 0; c < nchecks; c++) {
+		int i = check_asset[c];
+		if (checks[c].result == 0) {
+			identity_of(&ids[i], smk_asset_get_info((smk_asset)i),
+			            &checks[c].st);
+			continue;
+		}
+		ids[i].valid = 0;
+		jobs[njobs].payload = smk_payload_get((smk_asset)i);
+		jobs[njobs].dest = paths[i];
+		job_asset[njobs] = i;
+		njobs++;
+	}
+	if (njobs) {
+		rc = smk_extract_jobs(jobs, njobs);
+		for (size_t j = 0; j < njobs; j++) {
+			if (jobs[j].result == 0)
+				identity_of(&ids[job_asset[j]],
+				            smk_asset_get_info((smk_asset)job_asset[j]),
+				            &jobs[j].st);
+		}
+	}
+	{
+		int wrc = write_stamp(dir, ids);
+		if (rc == 0)
+			rc = wrc;
+	}
+
+out:
+	if (lockfd >= 0)
+		close(lockfd); /* releases the lock */
+	for (int i = 0; i < SMK_ASSET_COUNT; i++)
+		free(paths[i]);
+	return rc;
+}
+
+/* $HOME, else the password database's idea of it. */
+static const char *home_dir(char *buf, size_t size)
+{
+	const char *home = getenv("HOME");
+	struct passwd pw, *found = NULL;
+
+	if (home && home[0] == '/')
+		return home;
+	if (getpwuid_r(getuid(), &pw, buf, size, &found) == 0 && found &&
+	    found->pw_dir && found->pw_dir[0] == '/')
+		return found->pw_dir;
+	return NULL;
+}
+
+int smk_default_dir(char *out, size_t out_size)
+{
+	char pwbuf[4096];
+	const char *base = getenv("XDG_CACHE_HOME");
+	const char *suffix = "";
+	int n;
+
+	if (!out)
+		return -EINVAL;
+	/* The XDG spec says to ignore relative values. */
+	if (!base || base[0] != '/') {
+		base = home_dir(pwbuf, sizeof pwbuf);
+		if (!base)
+			return -ENOENT;
+		suffix = "/.cache";
+	}
+	n = snprintf(out, out_size, "%s%s/supermachine-kernel/%s", base, suffix,
+	             SMK_VERSION_STRING);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= out_size) {
+		if (out_size)
+			out[0] = '\0';
+		return -ERANGE;
+	}
+	return n;
+}
+
+int smk_ensure_assets(const char *dir)
+{
+	char buf[4096];
+	struct stat st;
+	int rc;
+
+	if (!dir) {
+		rc = smk_default_dir(buf, sizeof buf);
+		if (rc < 0)
+			return rc;
+		dir = buf;
+	}
+	if (dir[0] == '\0')
+		return -ENOENT;
+	/* Cheapest case first: the directory exists. */
+	if (stat(dir, &st) != 0) {
+		rc = smk_mkdir_p(dir);
+		if (rc)
+			return rc;
+	} else if (!S_ISDIR(st.st_mode)) {
+		return -ENOTDIR;
+	}
+	return ensure_in(dir);
+}

@@ -1,0 +1,26 @@
+# *_bytes() of every asset has the SHA-256 the manifest (or the override
+# file) records.  The library computes no digest, so the test program dumps
+# the bytes and CMake hashes them.
+#   cmake -DPROG=core_accessors -DWORK=... -DEXPECT=file=sha,... -P run_bytes_digest.cmake
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+execute_process(COMMAND "${PROG}" --dump "${WORK}" RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROG} --dump ${WORK}: ${rc}")
+endif()
+string(REPLACE "," ";" EXPECT "${EXPECT}")
+list(LENGTH EXPECT n)
+if(NOT n EQUAL 3)
+  message(FATAL_ERROR "EXPECT names ${n} assets, not 3: ${EXPECT}")
+endif()
+foreach(pair IN LISTS EXPECT)
+  string(REGEX MATCH "^([^=]+)=([0-9a-f]*)$" m "${pair}")
+  set(name "${CMAKE_MATCH_1}")
+  set(want "${CMAKE_MATCH_2}")
+  file(SHA256 "${WORK}/${name}" got)
+  if(NOT got STREQUAL want)
+    message(FATAL_ERROR "${name}: *_bytes() has sha256 ${got}, expected ${want}")
+  endif()
+  message(STATUS "${name}: ${got}")
+endforeach()
+file(REMOVE_RECURSE "${WORK}")
