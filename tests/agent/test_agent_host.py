@@ -1,0 +1,432 @@
+"""Host integration test of supermachine-agent, built natively, driven by
+agent_client.py over --stdio, --listen-unix and a fake virtio-serial port.
+
+    python3 test_agent_host.py PATH/TO/supermachine-agent
+    SMK_AGENT_BIN=PATH pytest test_agent_host.py
+
+Runs with plain python (no pytest needed): prints one line per test and
+"N passed, N failed", exits non-zero on any failure.
+"""
+
+import errno
+import faulthandler
+import os
+import platform
+import pty
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import tty
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agent_client as ac  # noqa: E402
+
+AGENT = os.environ.get("SMK_AGENT_BIN", "")
+
+try:  # under pytest a skip is pytest's; alone, the runner below counts it
+    import pytest
+    Skip = pytest.skip.Exception
+except ImportError:
+    class Skip(Exception):
+        pass
+
+
+class StdioAgent:
+    """An agent on a pipe pair, with its stderr collected in a file."""
+
+    def __init__(self, *extra):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([AGENT, "--stdio", *extra], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log)
+        self.client = ac.AgentClient(rfile=self.proc.stdout, wfile=self.proc.stdin)
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read().decode()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        self.proc.stdout.close()
+        self.log.close()
+
+    def __enter__(self):
+        return self.client
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def wait_for(pred, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+# -- stdio transport ------------------------------------------------------------
+
+def test_hello_reports_version_and_limits():
+    with StdioAgent() as c:
+        info = c.hello()
+        assert info["version"] == 1
+        assert info["max_payload"] == 16 << 20 and info["max_file"] == 8 << 20
+        assert info["max_output"] == 4 << 20 and info["max_argv"] == 1024
+        assert info["agent"].startswith("supermachine-agent ")
+        assert info["transport"] == "stdio"
+
+
+def test_ready_line_is_printed():
+    a = StdioAgent()
+    try:
+        a.client.hello()
+        assert "supermachine-agent: ready\n" in a.stderr()
+    finally:
+        a.close()
+
+
+def test_exec_uname_matches_host():
+    with StdioAgent() as c:
+        r = c.exec(["uname", "-m"])
+        assert r.exit_code == 0 and r.signal is None and not r.timed_out
+        assert r.stdout.decode().strip() == platform.machine()
+
+
+def test_exec_stdin_goes_to_cat():
+    with StdioAgent() as c:
+        assert c.exec(["cat"], stdin=b"hello agent\n").stdout == b"hello agent\n"
+        big = os.urandom(3 << 20)  # larger than any pipe buffer: needs the poll loop
+        r = c.exec(["cat"], stdin=big)
+        assert r.exit_code == 0 and r.stdout == big
+
+
+def test_exec_nonzero_exit_and_stderr():
+    with StdioAgent() as c:
+        r = c.exec(["sh", "-c", "echo out; echo err >&2; exit 7"])
+        assert (r.exit_code, r.signal, r.stdout, r.stderr) == (7, None, b"out\n", b"err\n")
+
+
+def test_exec_reports_terminating_signal():
+    with StdioAgent() as c:
+        r = c.exec(["sh", "-c", "kill -TERM $$"])
+        assert r.exit_code is None and r.signal == 15 and not r.timed_out
+
+
+def test_exec_timeout_kills_process_group_quickly():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        marker = os.path.join(d, "survived")
+        t0 = time.monotonic()
+        r = c.exec(["sh", "-c", f"(sleep 1; touch {marker}) & sleep 10"], timeout_ms=300)
+        elapsed = time.monotonic() - t0
+        assert r.timed_out and r.signal == 9, r
+        assert elapsed < 2.0, elapsed
+        time.sleep(1.3)
+        assert not os.path.exists(marker), "a process of the group outlived the timeout"
+        r = c.exec(["sleep", "10"], timeout_ms=200)
+        assert r.timed_out and 150 <= r.duration_ms < 1500
+
+
+def test_exec_missing_program_is_enoent_error():
+    with StdioAgent() as c:
+        for argv in (["no-such-program-smk"], ["/no/such/program"]):
+            try:
+                c.exec(argv)
+            except ac.AgentOSError as e:
+                assert e.code == ac.E_OS and e.errno == errno.ENOENT, e
+                assert "exec" in e.message
+            else:
+                raise AssertionError("missing program did not fail")
+        assert c.exec(["true"]).exit_code == 0
+
+
+def test_exec_cwd_and_env():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        assert c.exec(["pwd"], cwd=d).stdout.decode().strip() == os.path.realpath(d)
+        try:
+            c.exec(["pwd"], cwd=os.path.join(d, "missing"))
+        except ac.AgentOSError as e:
+            assert e.errno == errno.ENOENT and "chdir" in e.message
+        else:
+            raise AssertionError("missing cwd did not fail")
+        env = {"PATH": os.environ["PATH"], "SMK_VAR": "v a l"}
+        r = c.exec(["sh", "-c", 'echo "$SMK_VAR|${HOME-unset}"'], env=env)
+        assert r.stdout == b"v a l|unset\n"
+        # PATH comes from the request's env: an empty one finds nothing.
+        try:
+            c.exec(["true"], env={"PATH": d})
+        except ac.AgentOSError as e:
+            assert e.errno == errno.ENOENT
+        else:
+            raise AssertionError("PATH from the request env was ignored")
+
+
+def test_exec_output_is_truncated_at_limit():
+    with StdioAgent() as c:
+        r = c.exec(["head", "-c", str(5 << 20), "/dev/zero"])
+        assert r.exit_code == 0 and len(r.stdout) == 4 << 20 and r.stdout_truncated
+        assert not r.stderr_truncated
+
+
+def test_write_then_read_file_with_mode():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "f.bin")
+        data = os.urandom(100000)
+        c.write_file(path, data, mode=0o640)
+        assert c.read_file(path) == data
+        assert os.stat(path).st_mode & 0o7777 == 0o640
+        c.write_file(path, b"second", mode=0o600)  # replaces atomically
+        assert c.read_file(path) == b"second" and os.stat(path).st_mode & 0o7777 == 0o600
+        assert os.listdir(d) == ["f.bin"], os.listdir(d)  # no temporary left
+        os.symlink(path, os.path.join(d, "link"))
+        c.write_file(os.path.join(d, "link"), b"new")  # the link is replaced
+        assert not os.path.islink(os.path.join(d, "link")) and c.read_file(path) == b"second"
+
+
+def test_file_errors():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        cases = [(lambda: c.read_file(os.path.join(d, "missing")), errno.ENOENT),
+                 (lambda: c.read_file(d), errno.EISDIR),
+                 (lambda: c.write_file(os.path.join(d, "no", "f"), b"x"), errno.ENOENT),
+                 (lambda: c.stat(os.path.join(d, "missing")), errno.ENOENT)]
+        for call, want in cases:
+            try:
+                call()
+            except ac.AgentOSError as e:
+                assert e.errno == want, e
+            else:
+                raise AssertionError("no error")
+        big = os.path.join(d, "big")
+        with open(big, "wb") as fh:
+            fh.truncate((8 << 20) + 1)
+        try:
+            c.read_file(big)
+        except ac.AgentError as e:
+            assert e.code == ac.E_LIMIT and e.errno == errno.EFBIG, e
+        else:
+            raise AssertionError("oversized file was read")
+
+
+def test_stat():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "f")
+        c.write_file(path, b"12345", mode=0o751)
+        st, real = c.stat(path), os.stat(path)
+        assert (st.type, st.mode, st.size) == ("file", 0o751, 5)
+        assert (st.uid, st.gid, st.mtime_ns) == (real.st_uid, real.st_gid, real.st_mtime_ns)
+        assert c.stat(d).type == "dir"
+        os.symlink("f", os.path.join(d, "l"))
+        assert c.stat(os.path.join(d, "l")).type == "symlink"
+        assert c.stat(os.path.join(d, "l"), follow_symlinks=True).type == "file"
+
+
+def test_malformed_frames_get_errors_then_service_continues():
+    with StdioAgent() as c:
+        c.send_raw(b"this is not a frame" * 3)
+        f = c.recv_frame()
+        e = ac.decode_error(f.payload)
+        assert f.type == ac.T_ERROR and f.id == 0 and e.code == ac.E_BAD_MAGIC
+        assert c.hello()["version"] == 1
+
+        # Field lengths that run past the payload: MALFORMED with the id.
+        bad = ac.encode_exec(["echo", "x"])[:-2]
+        c.send_raw(ac.encode_frame(ac.T_EXEC, 500, bad))
+        f = c.recv_frame()
+        assert f.id == 500 and ac.decode_error(f.payload).code == ac.E_MALFORMED
+        # A header CRC mismatch.
+        hdr = bytearray(ac.encode_frame(ac.T_HELLO, 501))
+        hdr[8] ^= 0x55
+        c.send_raw(bytes(hdr))
+        f = c.recv_frame()
+        assert f.id == 0 and ac.decode_error(f.payload).code == ac.E_BAD_HEADER
+        # Another version, an unknown type, reserved flags.
+        c.send_raw(ac.encode_frame(ac.T_HELLO, 502, b"xyz", version=9))
+        f = c.recv_frame()
+        assert f.id == 502 and f.version == 1
+        assert ac.decode_error(f.payload).code == ac.E_BAD_VERSION
+        c.send_raw(ac.encode_frame(0x42, 503, b"abc"))
+        f = c.recv_frame()
+        assert f.id == 503 and ac.decode_error(f.payload).code == ac.E_UNKNOWN_TYPE
+        c.send_raw(ac.encode_frame(ac.T_HELLO, 504, flags=2))
+        f = c.recv_frame()
+        assert f.id == 504 and ac.decode_error(f.payload).code == ac.E_MALFORMED
+        assert c.exec(["echo", "still here"]).stdout == b"still here\n"
+
+
+def test_oversized_frame_is_drained_then_service_continues():
+    with StdioAgent() as c:
+        length = (16 << 20) + 1
+        c.send_raw(ac.encode_frame(ac.T_WRITE_FILE, 600, length=length))
+        c.send_raw(b"SMAG" * (length // 4) + b"S")  # magic inside must not resync
+        f = c.recv_frame()
+        e = ac.decode_error(f.payload)
+        assert f.id == 600 and e.code == ac.E_OVERSIZED, e
+        assert c.hello()["version"] == 1
+        # Over a limit inside an acceptable frame: LIMIT.
+        try:
+            c.write_file("/tmp/never-written-smk", b"x" * ((8 << 20) + 1))
+        except ac.AgentError as e:
+            assert e.code == ac.E_LIMIT
+        else:
+            raise AssertionError("file over the limit was accepted")
+        assert not os.path.exists("/tmp/never-written-smk")
+
+
+def test_several_requests_pipelined_on_one_connection():
+    with StdioAgent() as c:
+        ids = [c.new_id() for _ in range(4)]
+        c.send_raw(ac.encode_frame(ac.T_HELLO, ids[0])
+                   + ac.encode_frame(ac.T_EXEC, ids[1], ac.encode_exec(["echo", "one"]))
+                   + ac.encode_frame(ac.T_STAT, ids[2], struct.pack("<I", 1) + b"/\x00")
+                   + ac.encode_frame(ac.T_EXEC, ids[3], ac.encode_exec(["echo", "two"])))
+        got = [c.recv_frame() for _ in ids]
+        assert [f.id for f in got] == ids
+        assert [f.type for f in got] == [0x81, 0x82, 0x85, 0x82]
+        for i in range(20):
+            assert c.exec(["echo", str(i)]).stdout == f"{i}\n".encode()
+
+
+def test_shutdown_exits_in_host_mode():
+    a = StdioAgent()
+    try:
+        a.client.shutdown()
+        assert a.proc.wait(10) == 0
+    finally:
+        a.close()
+
+
+# -- Unix socket transport ------------------------------------------------------
+
+def test_unix_socket_concurrent_connections_and_shutdown():
+    d = tempfile.mkdtemp()
+    path = os.path.join(d, "agent.sock")
+    log = open(os.path.join(d, "log"), "w+")
+    proc = subprocess.Popen([AGENT, "--listen-unix", path], stderr=log)
+    try:
+        assert wait_for(lambda: os.path.exists(path))
+        slow = ac.AgentClient.connect_unix(path, timeout=20)
+        fast = ac.AgentClient.connect_unix(path, timeout=20)
+        assert slow.wait_ready(timeout=5)["transport"] == "unix"
+        rid = slow.new_id()
+        slow.send_raw(ac.encode_frame(ac.T_EXEC, rid, ac.encode_exec(["sleep", "1"])))
+        t0 = time.monotonic()
+        assert fast.exec(["echo", "x"]).stdout == b"x\n"
+        assert time.monotonic() - t0 < 0.9, "connections are served one at a time"
+        assert slow.recv_frame().id == rid
+        slow.close()
+        fast.shutdown()
+        fast.close()
+        assert proc.wait(10) == 0
+        log.seek(0)
+        assert "supermachine-agent: ready" in log.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(d)
+
+
+# -- guest mode over a fake virtio-serial port (a pty) --------------------------
+
+def test_guest_mode_finds_serial_port_by_name():
+    d = tempfile.mkdtemp()
+    sysdir, devdir = os.path.join(d, "sys"), os.path.join(d, "dev")
+    os.makedirs(os.path.join(sysdir, "vport0p0"))
+    os.makedirs(devdir)
+    with open(os.path.join(sysdir, "vport0p0", "name"), "w") as fh:
+        fh.write("org.qemu.guest_agent.0\n")
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    log = open(os.path.join(d, "log"), "w+")
+    proc = subprocess.Popen([AGENT, "--no-vsock", "--exit-on-shutdown", "--sysfs-dir", sysdir,
+                             "--dev-dir", devdir], stderr=log)
+
+    def logged():
+        log.seek(0)
+        return log.read()
+
+    try:
+        # The port appears after the agent started: it must keep looking.
+        assert wait_for(lambda: "waiting for virtio-serial port" in logged())
+        os.makedirs(os.path.join(sysdir, "vport0p1"))
+        os.symlink(os.ttyname(slave), os.path.join(devdir, "vport0p1"))
+        with open(os.path.join(sysdir, "vport0p1", "name"), "w") as fh:
+            fh.write("org.supermachine.agent\n")
+        assert wait_for(lambda: "supermachine-agent: ready" in logged(), 5), logged()
+        c = ac.AgentClient(rfile=os.fdopen(master, "rb", buffering=0),
+                           wfile=os.fdopen(os.dup(master), "wb", buffering=0))
+        assert c.hello()["transport"] == "serial"
+        assert c.exec(["echo", "serial"]).stdout == b"serial\n"
+        c.shutdown()
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(slave)
+        log.close()
+        shutil.rmtree(d)
+
+
+def test_guest_mode_vsock_listener_when_available():
+    port = 20000 + os.getpid() % 20000
+    proc = subprocess.Popen([AGENT, "--no-serial", "--exit-on-shutdown", "--vsock-port",
+                             str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        if "vsock unavailable" in line:
+            assert proc.wait(10) == 1  # and no other transport: it says so and stops
+            raise Skip("no vsock on this host")
+        assert f"listening on vsock port {port}" in line, line
+        assert proc.stderr.readline() == "supermachine-agent: ready\n"
+        try:  # the host may have no loopback transport to reach it
+            c = ac.AgentClient.connect_vsock(1, port, timeout=1)  # VMADDR_CID_LOCAL
+        except OSError:
+            raise Skip("vsock listener up, but no loopback transport to connect")
+        assert c.hello()["transport"] == "vsock"
+        c.shutdown()
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+
+
+def main(argv):
+    global AGENT
+    if len(argv) > 1:
+        AGENT = argv[1]
+    if not AGENT or not os.access(AGENT, os.X_OK):
+        print("usage: test_agent_host.py PATH/TO/supermachine-agent", file=sys.stderr)
+        return 2
+    faulthandler.dump_traceback_later(240, exit=True)  # a hang must fail, not stall ctest
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
+    passed = failed = skipped = 0
+    for name, fn in tests:
+        t0 = time.monotonic()
+        try:
+            fn()
+        except Skip as e:
+            skipped += 1
+            print(f"SKIP {name}: {e}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {name}")
+            traceback.print_exc(file=sys.stdout)
+        else:
+            passed += 1
+            print(f"ok   {name} ({time.monotonic() - t0:.2f}s)")
+    print(f"{passed} passed, {failed} failed, {skipped} skipped")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
