@@ -5,6 +5,7 @@
  */
 #include "supermachine_kernel.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ static const char usage[] =
 
 static int fail_path(const char *path, int code)
 {
-	fprintf(stderr, PROG ": %s: %s\n", path, smk_strerror(code));
+	fprintf(stderr, PROG ": %s: %s\n", path[0] ? path : "''",
+	        smk_strerror(code));
 	return 1;
 }
 
@@ -62,6 +64,10 @@ static int cmd_extract(int argc, char **argv)
 	rc = smk_extract_all_to(argv[0]);
 	if (rc == 0)
 		return 0;
+	/* "" names no directory: joined with a file name below it would name
+	 * one in the root directory. */
+	if (argv[0][0] == '\0')
+		return fail_path(argv[0], rc);
 	/* Name the file that failed: retry each alone (each is atomic, so
 	 * redoing one that succeeded is harmless). */
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
@@ -103,6 +109,8 @@ static int cmd_verify(int argc, char **argv)
 	int status = 0;
 	if (argc != 1)
 		return usage_error("verify needs exactly one DIR");
+	if (argv[0][0] == '\0')
+		return fail_path(argv[0], -ENOENT); /* not the root directory */
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
 		char *path = join(argv[0], info->file_name);

@@ -390,7 +390,8 @@ SMK_API int smk_verify_file(smk_asset asset, const char *path);
  *
  * @param dir  the directory.
  * @return 0 if all match, else the code of the first asset that does not
- *         (in smk_asset order); -EINVAL if @p dir is NULL; -ENOMEM.
+ *         (in smk_asset order); -EINVAL if @p dir is NULL; -ENOENT if
+ *         @p dir is empty; -ENOMEM.
  * @since 0.1.0
  */
 SMK_API int smk_verify(const char *dir);

@@ -102,17 +102,14 @@ int smk_mkdir_parents(const char *path)
 	return rc;
 }
 
-/* Splits job->dest into an open directory and a last component. */
-static int open_destination_dir(struct smk_extract_job *job)
+/* The checks on a destination that need no file system: 0, or the code
+ * extracting to it is bound to fail with.  On 0, *base is its last
+ * component. */
+static int check_dest_name(const char *dest, const char **base)
 {
-	const char *dest = job->dest;
+	size_t len = strlen(dest);
 	const char *slash;
-	size_t len;
-	struct stat st;
 
-	if (!dest)
-		return -EINVAL;
-	len = strlen(dest);
 	if (len == 0)
 		return -ENOENT;
 	if (len >= PATH_MAX)
@@ -120,11 +117,28 @@ static int open_destination_dir(struct smk_extract_job *job)
 	if (dest[len - 1] == '/')
 		return -EISDIR;
 	slash = strrchr(dest, '/');
-	job->base = slash ? slash + 1 : dest;
-	if (strlen(job->base) > NAME_MAX)
+	*base = slash ? slash + 1 : dest;
+	if (strlen(*base) > NAME_MAX)
 		return -ENAMETOOLONG;
-	if (strcmp(job->base, ".") == 0 || strcmp(job->base, "..") == 0)
+	if (strcmp(*base, ".") == 0 || strcmp(*base, "..") == 0)
 		return -EISDIR;
+	return 0;
+}
+
+/* Splits job->dest into an open directory and a last component. */
+static int open_destination_dir(struct smk_extract_job *job)
+{
+	const char *dest = job->dest;
+	const char *slash;
+	struct stat st;
+	int rc;
+
+	if (!dest)
+		return -EINVAL;
+	rc = check_dest_name(dest, &job->base);
+	if (rc)
+		return rc;
+	slash = job->base == dest ? NULL : job->base - 1;
 	if (!slash) {
 		job->dir_path = strdup(".");
 	} else if (slash == dest) {
@@ -360,11 +374,14 @@ int smk_asset_extract_to(smk_asset asset, const char *dest)
 
 int smk_asset_extract_to_with_parents(smk_asset asset, const char *dest)
 {
+	const char *base;
 	int rc;
 	if (!smk_payload_get(asset) || !dest)
 		return -EINVAL;
-	if (dest[0] == '\0')
-		return -ENOENT;
+	/* Fail before creating any directory if the extraction would. */
+	rc = check_dest_name(dest, &base);
+	if (rc)
+		return rc;
 	rc = smk_mkdir_parents(dest);
 	if (rc)
 		return rc;

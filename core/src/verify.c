@@ -168,6 +168,8 @@ int smk_verify(const char *dir)
 
 	if (!dir)
 		return -EINVAL;
+	if (!*dir)
+		return -ENOENT; /* as open(""), and as extraction into "" */
 	memset(jobs, 0, sizeof jobs);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		jobs[i].payload = smk_payload_get((smk_asset)i);

@@ -128,6 +128,17 @@ endif()
 run(1 ensure "${WORK}/a-file")
 expect_one_line_error("ensure into a file" "a-file: Not a directory")
 
+# An empty DIR names no directory: never the root directory's files.
+# (run() would drop an empty argument.)
+foreach(cmd verify extract)
+  execute_process(COMMAND "${CLI}" ${cmd} ""
+    OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc STREQUAL "1")
+    message(FATAL_ERROR "supermachine-kernel ${cmd} '': exit ${rc}, want 1\n${err}")
+  endif()
+  expect_one_line_error("${cmd} ''" "^supermachine-kernel: '': No such file or directory")
+endforeach()
+
 # Usage errors exit 2.
 run(2)
 run(2 frobnicate)

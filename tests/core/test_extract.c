@@ -210,6 +210,36 @@ int main(void)
 		free(deep3);
 	}
 
+	/* _with_parents refuses a destination no file can have before it
+	 * creates a single directory on the way to it. */
+	{
+		static const struct {
+			const char *dest;
+			int rc;
+		} bad[] = {
+			{ "np/a/b/", -EISDIR },
+			{ "np/a/b/.", -EISDIR },
+			{ "np/a/b/..", -EISDIR },
+			{ NULL, -ENAMETOOLONG }, /* a last component of 300 */
+		};
+		char *np = test_path(root, "np");
+		struct stat nst;
+		char longname[sizeof "np/a/b/" + 300];
+		snprintf(longname, sizeof longname, "np/a/b/%0300d", 0);
+		for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+			char *p = test_path(root, bad[b].dest ? bad[b].dest
+			                                      : longname);
+			CHECK_RC(smk_extract_kernel_to_with_parents(p), bad[b].rc);
+			if (lstat(np, &nst) == 0) {
+				fprintf(stderr, "%s: directories created\n", p);
+				test_failures++;
+				test_rm_rf(np);
+			}
+			free(p);
+		}
+		free(np);
+	}
+
 	/* All at once, into a directory made on the way. */
 	{
 		char *all = test_path(root, "all/of/them");

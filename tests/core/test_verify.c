@@ -144,6 +144,7 @@ int main(void)
 		struct stat st;
 		CHECK_RC(smk_extract_all_to(root), 0);
 		CHECK_RC(smk_verify(root), 0);
+		CHECK_RC(smk_verify(""), -ENOENT);
 		/* Content of the last asset. */
 		CHECK(stat(s, &st) == 0);
 		flip_at(s, st.st_size / 2);
