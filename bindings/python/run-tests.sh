@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Tests of the Python package, against an installed copy:
+#   1. a fresh venv in build/python/venv (PYTHON picks the interpreter,
+#      default python3), with the pinned test tools;
+#   2. `pip install` of the repository root into it (a full PEP 517 build:
+#      scikit-build-core, SWIG from PyPI, the core, the payloads);
+#   3. pytest on tests/python, run from outside the source tree.
+# The slow tests (python -m build, sdist install in another fresh venv, a
+# build from damaged payloads, the C CLI for comparison) run too unless
+# --quick is given.  Extra arguments go to pytest.
+# Exit status: pytest's, except that "no tests collected" (5) is a failure.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+python=${PYTHON:-python3}
+work=$repo/build/python
+venv=$work/venv
+
+pytest_args=()
+for arg in "$@"; do
+    if [ "$arg" = --quick ]; then
+        pytest_args+=(-m "not slow")
+    else
+        pytest_args+=("$arg")
+    fi
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "fresh venv: $venv ($("$python" --version 2>&1))"
+rm -rf "$venv"
+mkdir -p "$work"
+"$python" -m venv "$venv"
+py=$venv/bin/python
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+"$py" -m pip install --quiet -r "$repo/bindings/python/test-requirements.txt"
+
+step "pip install $repo"
+"$py" -m pip install --quiet "$repo"
+
+step "pytest tests/python"
+# From build/python, so nothing of the source tree is importable: the tests
+# see the installed package only (conftest.py checks).
+cd "$work"
+set +e
+"$py" -m pytest "$repo/tests/python" "${pytest_args[@]}"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+    echo "run-tests.sh: pytest collected no tests" >&2
+    exit 1
+fi
+exit "$status"

@@ -1,0 +1,189 @@
+/*
+ * python.i - the SWIG module behind the supermachine_kernel package:
+ * supermachine_kernel._native, a C extension of plain functions.  The
+ * package's Python layer (supermachine_kernel/__init__.py) builds the
+ * idiomatic surface on it; nothing here is public API.
+ *
+ * What the typemaps do:
+ *   - a path argument accepts str, bytes or os.PathLike, as os functions
+ *     do (a NUL in it raises ValueError);
+ *   - a negative return code raises: OSError(errno, strerror, filename) for
+ *     -errno, which picks the subclass (FileNotFoundError, ...), and
+ *     supermachine_kernel.PayloadError for SMK_ERR_* codes; on success the
+ *     function returns None, or its output argument;
+ *   - the structures come back as tuples;
+ *   - the GIL is released around every call that can decode or touch the
+ *     disk (threads="1"), and kept for the trivial accessors (%nothread).
+ *
+ * Built without proxy classes (-noproxy): there are none to wrap, and it
+ * saves importing a generated .py file.  Compiles against the limited API
+ * (SWIG >= 4.2) for an abi3 extension.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ */
+%module(package="supermachine_kernel", threads="1") _native
+
+%{
+#include <errno.h>
+
+#include "supermachine_kernel.h"
+
+/* Raise the exception for a code returned by the core.  filename, if not
+ * NULL, is the path as os.fspath() gave it (str or bytes). */
+static void smk_py_raise(int code, PyObject *filename)
+{
+	PyObject *exc = NULL, *type = NULL;
+
+	if (code < 0 && code > -4096) {
+		/* OSError's constructor maps the errno to its subclass. */
+		if (filename)
+			exc = PyObject_CallFunction(PyExc_OSError, "isO", -code,
+			                            smk_strerror(code), filename);
+		else
+			exc = PyObject_CallFunction(PyExc_OSError, "is", -code,
+			                            smk_strerror(code));
+	} else {
+		/* Imported on the error path only: the package is loaded by
+		 * then, since nothing calls into this module at import. */
+		PyObject *mod = PyImport_ImportModule("supermachine_kernel._errors");
+		PyObject *cls = mod ? PyObject_GetAttrString(mod, "PayloadError") : NULL;
+		const char *name = smk_error_name(code);
+		Py_XDECREF(mod);
+		if (!cls)
+			return;
+		exc = PyObject_CallFunction(cls, "izsO", code, name,
+		                            smk_strerror(code),
+		                            filename ? filename : Py_None);
+		Py_DECREF(cls);
+	}
+	if (!exc)
+		return;
+	type = PyObject_Type(exc);
+	PyErr_SetObject(type, exc);
+	Py_DECREF(type);
+	Py_DECREF(exc);
+}
+%}
+
+/* ---- Status codes ------------------------------------------------------
+ * Every int the core returns is a status (smk_default_dir's length is
+ * handled by its output typemap).  Functions with a path argument raise in
+ * that argument's argout typemap, which knows the path; the others raise
+ * here. */
+%typemap(out) int {
+	$result = SWIG_Py_Void();
+}
+
+%define SMK_RAISE_ON_ERROR(func)
+%exception func {
+	$action
+	if (result < 0) {
+		smk_py_raise(result, NULL);
+		SWIG_fail;
+	}
+}
+%enddef
+SMK_RAISE_ON_ERROR(smk_asset_bytes)
+SMK_RAISE_ON_ERROR(smk_kernel_get_info)
+SMK_RAISE_ON_ERROR(smk_default_dir)
+
+/* ---- Paths ------------------------------------------------------------- */
+%typemap(in) const char *path (PyObject *fspath = NULL, PyObject *encoded = NULL) {
+	fspath = PyOS_FSPath($input);
+	if (!fspath)
+		SWIG_fail;
+	/* Encodes str with the file system encoding and error handler, and
+	 * raises ValueError("embedded null byte") as os functions do. */
+	if (!PyUnicode_FSConverter(fspath, &encoded))
+		SWIG_fail;
+	$1 = PyBytes_AsString(encoded);
+	if (!$1)
+		SWIG_fail;
+}
+%typemap(freearg) const char *path {
+	Py_XDECREF(fspath$argnum);
+	Py_XDECREF(encoded$argnum);
+}
+%typemap(argout) const char *path {
+	if (result < 0) {
+		Py_XDECREF($result);
+		$result = NULL;
+		smk_py_raise(result, fspath$argnum);
+		SWIG_fail;
+	}
+}
+%apply const char *path { const char *dest, const char *dir };
+
+/* ---- Output arguments -------------------------------------------------- */
+/* smk_asset_bytes -> bytes (a copy of the process-lifetime buffer). */
+%typemap(in, numinputs=0) (const unsigned char **out_data, size_t *out_len)
+	(const unsigned char *data = NULL, size_t len = 0) {
+	/* SWIG declares the argument without the pointee's const. */
+	$1 = ($1_ltype)&data;
+	$2 = &len;
+}
+%typemap(argout) (const unsigned char **out_data, size_t *out_len) {
+	Py_XDECREF($result);
+	$result = PyBytes_FromStringAndSize((const char *)*$1, (Py_ssize_t)*$2);
+	if (!$result)
+		SWIG_fail;
+}
+
+/* smk_kernel_get_info -> (text_offset, image_size, flags, release). */
+%typemap(in, numinputs=0) const smk_kernel_info **out
+	(const smk_kernel_info *info = NULL) {
+	$1 = ($1_ltype)&info;
+}
+%typemap(argout) const smk_kernel_info **out {
+	Py_XDECREF($result);
+	$result = Py_BuildValue("(KKKs)", (unsigned long long)(*$1)->text_offset,
+	                        (unsigned long long)(*$1)->image_size,
+	                        (unsigned long long)(*$1)->flags,
+	                        (*$1)->release ? (*$1)->release : "");
+	if (!$result)
+		SWIG_fail;
+}
+
+/* smk_default_dir -> str. */
+%typemap(in, numinputs=0) (char *out, size_t out_size) (char buf[4096]) {
+	$1 = buf;
+	$2 = sizeof buf;
+}
+%typemap(argout) (char *out, size_t out_size) {
+	Py_XDECREF($result);
+	$result = PyUnicode_DecodeFSDefault($1);
+	if (!$result)
+		SWIG_fail;
+}
+
+/* smk_asset_get_info -> (name, file_name, size, sha256, mode, arch,
+ * compressed, embedded_size); an invalid asset raises ValueError. */
+%typemap(out) const smk_asset_info * {
+	if (!$1) {
+		PyErr_SetString(PyExc_ValueError, "invalid asset");
+		SWIG_fail;
+	}
+	$result = Py_BuildValue("(ssKsIsNK)", $1->name, $1->file_name,
+	                        (unsigned long long)$1->size, $1->sha256,
+	                        $1->mode, $1->arch,
+	                        PyBool_FromLong($1->compressed),
+	                        (unsigned long long)$1->embedded_size);
+	if (!$result)
+		SWIG_fail;
+}
+
+/* ---- The GIL ------------------------------------------------------------
+ * Released around everything else; these return at once. */
+%nothread smk_asset_get_info;
+%nothread smk_asset_len;
+%nothread smk_kernel_len;
+%nothread smk_init_oci_len;
+%nothread smk_supermachine_agent_len;
+%nothread smk_kernel_release;
+%nothread smk_strerror;
+%nothread smk_error_name;
+%nothread smk_version_number;
+%nothread smk_version_string;
+%nothread smk_default_dir;
+
+%include "smk_common.i"

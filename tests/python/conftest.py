@@ -1,0 +1,142 @@
+"""Shared fixtures of the Python package's tests.
+
+The tests exercise the *installed* package (bindings/python/run-tests.sh
+pip-installs the repository into a fresh venv); they refuse to run against
+the source tree.  Expected sizes and digests come from payloads/manifest.json
+and the shared cases from tests/conformance/cases.json, as in the C tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pathlib
+import pickle
+import subprocess
+import sys
+import tempfile
+import traceback
+from typing import Any, Callable, Dict
+
+import pytest
+
+import supermachine_kernel
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SOURCE_PACKAGE = REPO / "bindings" / "python" / "supermachine_kernel"
+ASSETS = ("kernel", "init_oci", "supermachine_agent")
+NOBODY = 65534
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    installed = pathlib.Path(supermachine_kernel.__file__).resolve().parent
+    if installed == SOURCE_PACKAGE.resolve():
+        raise pytest.UsageError(
+            f"supermachine_kernel was imported from the source tree ({installed}); "
+            "run the tests against an installed package (bindings/python/run-tests.sh)"
+        )
+
+
+def load_manifest() -> Dict[str, Any]:
+    with open(REPO / "payloads" / "manifest.json", encoding="utf-8") as f:
+        manifest: Dict[str, Any] = json.load(f)
+    return {a["name"]: a for a in manifest["assets"]}
+
+
+def load_cases() -> Dict[str, Any]:
+    with open(REPO / "tests" / "conformance" / "cases.json", encoding="utf-8") as f:
+        cases: Dict[str, Any] = json.load(f)
+    return cases
+
+
+@pytest.fixture(scope="session")
+def manifest() -> Dict[str, Any]:
+    """Manifest entries by asset name."""
+    return load_manifest()
+
+
+def sha256_file(path: "os.PathLike[str] | str") -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def assert_is_asset(path: "os.PathLike[str] | str", asset: str, manifest: Dict[str, Any]) -> None:
+    """path is a regular file (not a symlink) with the asset's bytes and mode."""
+    entry = manifest[asset]
+    st = os.lstat(path)
+    import stat
+
+    assert stat.S_ISREG(st.st_mode), f"{path} is not a regular file"
+    assert stat.S_IMODE(st.st_mode) == int(entry["mode"], 8)
+    assert st.st_size == entry["size"]
+    assert sha256_file(path) == entry["sha256"]
+
+
+def leftover_temporaries(root: "os.PathLike[str] | str") -> list:
+    return [
+        os.path.join(d, f)
+        for d, _, files in os.walk(root)
+        for f in files
+        if f.startswith(".smk-tmp")
+    ]
+
+
+def run_cli(*args: str, env: Dict[str, str] | None = None, cwd: Any = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "supermachine_kernel", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def unprivileged_dir() -> str:
+    """A fresh directory that user nobody can enter and write (tmp_path's
+    parents are private to root)."""
+    d = tempfile.mkdtemp(prefix="smk-py-")
+    os.chmod(d, 0o777)
+    return d
+
+
+def run_as_nobody(fn: Callable[[], Any], uid: int = NOBODY) -> Any:
+    """Run fn in a forked child with root's privileges dropped (to uid);
+    return its result, or re-raise its exception (both pickled through a
+    pipe).  Runs fn directly when not root and uid is NOBODY."""
+    if os.geteuid() != 0:
+        if uid != NOBODY:
+            pytest.skip("needs root to switch users")
+        return fn()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        status = 0
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(uid)
+            try:
+                payload = pickle.dumps((True, fn()))
+            except BaseException as e:  # noqa: BLE001 - carried to the parent
+                payload = pickle.dumps((False, e))
+            with os.fdopen(w, "wb") as f:
+                f.write(payload)
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        os._exit(status)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and data, "the unprivileged child failed"
+    ok, value = pickle.loads(data)
+    if not ok:
+        raise value
+    return value

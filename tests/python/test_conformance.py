@@ -1,0 +1,168 @@
+"""The shared cases of tests/conformance/cases.json, which the C, Go and
+Node suites run too: each extract case for each asset, each verify case for
+each asset.  Errors named by errno map to the OSError subclass of that
+errno; SMK_ERR_* names to PayloadError with that code."""
+
+from __future__ import annotations
+
+import errno
+import os
+import pathlib
+import shutil
+
+import pytest
+
+import supermachine_kernel as smk
+from conftest import (
+    assert_is_asset,
+    leftover_temporaries,
+    load_cases,
+    run_as_nobody,
+    unprivileged_dir,
+)
+
+CASES = load_cases()
+ASSET_ENTRIES = CASES["assets"]
+EXTRACT = {
+    "kernel": (smk.extract_kernel_to, smk.extract_kernel_to_with_parents),
+    "init_oci": (smk.extract_init_oci_to, smk.extract_init_oci_to_with_parents),
+    "supermachine_agent": (
+        smk.extract_supermachine_agent_to,
+        smk.extract_supermachine_agent_to_with_parents,
+    ),
+}
+# The OSError subclass Python picks for an errno (OSError itself for the
+# others).
+SUBCLASS = {
+    errno.ENOENT: FileNotFoundError,
+    errno.EISDIR: IsADirectoryError,
+    errno.ENOTDIR: NotADirectoryError,
+    errno.EACCES: PermissionError,
+    errno.EPERM: PermissionError,
+    errno.EEXIST: FileExistsError,
+}
+
+
+def test_the_cases_cover_every_asset():
+    assert sorted(a["asset"] for a in ASSET_ENTRIES) == sorted(EXTRACT)
+    for a in ASSET_ENTRIES:
+        info = next(i for i in smk.assets() if i.name == a["asset"])
+        assert (info.file_name, info.mode) == (a["file"], int(a["mode"], 8))
+
+
+def test_error_codes_are_the_cores():
+    from supermachine_kernel import _native
+
+    for name, code in CASES["error_codes"].items():
+        assert getattr(_native, name[len("SMK_"):]) == code
+        assert _native.error_name(code) == name
+
+
+def check_error(exc: BaseException, expected: str, filename: object) -> None:
+    if expected.startswith("SMK_ERR_"):
+        assert isinstance(exc, smk.PayloadError), repr(exc)
+        assert exc.name == expected
+        assert exc.code == CASES["error_codes"][expected]
+    else:
+        code = getattr(errno, expected)
+        assert isinstance(exc, OSError), repr(exc)
+        assert type(exc) is SUBCLASS.get(code, OSError)
+        assert exc.errno == code
+        assert exc.strerror == os.strerror(code)
+    assert exc.filename == filename
+
+
+def apply_setup(root: pathlib.Path, steps: list) -> None:
+    for step in steps:
+        if "mkdir" in step:
+            p = root / step["mkdir"]
+            p.mkdir(parents=True)
+            os.chmod(p, int(step.get("mode", "0755"), 8))
+        elif "file" in step:
+            (root / step["file"]).write_text(step["content"])
+        elif "symlink" in step:
+            (root / step["symlink"]).symlink_to(step["to"])
+        else:
+            raise AssertionError(f"unknown setup step {step}")
+
+
+def check_after(root: pathlib.Path, after: dict, asset: str, manifest: dict) -> None:
+    for rel, state in after.items():
+        p = root / rel
+        if state == "absent":
+            assert not os.path.lexists(p), rel
+        elif state == "directory":
+            assert p.is_dir() and not p.is_symlink(), rel
+        elif state == "asset":
+            assert_is_asset(p, asset, manifest)
+        elif state.startswith("content:"):
+            assert not p.is_symlink() and p.read_text() == state[len("content:"):], rel
+        else:
+            raise AssertionError(f"unknown state {state}")
+
+
+@pytest.mark.parametrize("asset", [a["asset"] for a in ASSET_ENTRIES])
+@pytest.mark.parametrize("case", CASES["extract"], ids=[c["id"] for c in CASES["extract"]])
+def test_extract_case(case, asset, tmp_path, monkeypatch, manifest):
+    fn = EXTRACT[asset][1 if case.get("with_parents") else 0]
+    root = pathlib.Path(unprivileged_dir()) if case.get("unprivileged") else tmp_path
+    try:
+        apply_setup(root, case.get("setup", []))
+        # Paths are relative to the case's directory.
+        monkeypatch.chdir(root)
+        dest = case["dest"]
+        if "error" in case:
+            with pytest.raises((OSError, smk.PayloadError)) as info:
+                if case.get("unprivileged"):
+                    run_as_nobody(lambda: fn(dest))
+                else:
+                    fn(dest)
+            check_error(info.value, case["error"], dest)
+        else:
+            fn(dest)
+        check_after(root, case.get("after", {}), asset, manifest)
+        assert leftover_temporaries(root) == []
+    finally:
+        if root != tmp_path:
+            for d, dirs, _ in os.walk(root):
+                for name in dirs:
+                    os.chmod(os.path.join(d, name), 0o755)
+            shutil.rmtree(root)
+
+
+def apply_change(path: pathlib.Path, change: str) -> None:
+    if change == "none":
+        pass
+    elif change == "delete":
+        path.unlink()
+    elif change == "truncate":
+        os.truncate(path, path.stat().st_size // 2)
+    elif change == "flip-last-byte":
+        with open(path, "r+b") as f:
+            f.seek(-1, os.SEEK_END)
+            b = f.read(1)[0]
+            f.seek(-1, os.SEEK_END)
+            f.write(bytes([b ^ 0xFF]))
+    elif change == "chmod-0600":
+        os.chmod(path, 0o600)
+    elif change == "replace-with-symlink":
+        aside = path.with_name(path.name + ".real")
+        path.rename(aside)
+        path.symlink_to(aside.name)
+    else:
+        raise AssertionError(f"unknown change {change}")
+
+
+@pytest.mark.parametrize("asset", [a["asset"] for a in ASSET_ENTRIES])
+@pytest.mark.parametrize("case", CASES["verify"], ids=[c["id"] for c in CASES["verify"]])
+def test_verify_case(case, asset, tmp_path):
+    entry = next(a for a in ASSET_ENTRIES if a["asset"] == asset)
+    path = tmp_path / entry["file"]
+    EXTRACT[asset][0](path)
+    apply_change(path, case["change"])
+    if "error" in case:
+        with pytest.raises((OSError, smk.PayloadError)) as info:
+            smk.verify_file(asset, path)
+        check_error(info.value, case["error"], str(path))
+    else:
+        assert smk.verify_file(asset, path) is None
