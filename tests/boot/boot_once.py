@@ -14,7 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
 from agent_client import AgentClient  # noqa: E402
-from guest import Guest, build_initramfs  # noqa: E402
+from guest import Guest, build_initramfs, build_rootfs  # noqa: E402
 
 BUSYBOX = os.path.join(HERE, "..", "..", ".deps", "busybox-arm64", "bin", "busybox")
 # The image's entrypoint just waits; the agent powers the guest off.
@@ -27,9 +27,11 @@ def main():
         return 2
     assets, argv = sys.argv[1], sys.argv[2:] or ["uname", "-a"]
     with tempfile.TemporaryDirectory(prefix="smk-demo.") as work:
+        rootfs = os.path.join(work, "rootfs")
+        build_rootfs(rootfs, BUSYBOX)
         initrd = os.path.join(work, "initramfs.cpio")
         build_initramfs(initrd, os.path.join(assets, "init-oci"),
-                        os.path.join(assets, "supermachine-agent"), BUSYBOX, CONFIG)
+                        os.path.join(assets, "supermachine-agent"), CONFIG, rootfs)
         with Guest(work, os.path.join(assets, "kernel"), initrd) as guest:
             ready = guest.wait_console("supermachine-agent: ready", 30)
             with AgentClient(guest.connect(10)) as agent:

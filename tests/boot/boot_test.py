@@ -7,6 +7,9 @@ a busybox image, boots qemu-system-aarch64 -M virt, and drives the agent
 over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
 exit, timeout, malformed frame, then lets the entrypoint exit with a chosen
 status and checks that status on the console and that the VM powered off.
+Then three short boots: the image root on an ext4 virtio-blk disk, a
+malformed image config and a missing entrypoint (each must end in one
+SUPERMACHINE_ERROR line and a power-off, never a hang).
 
 Exit status 77 means "skipped" (QEMU missing outside CI).
 """
@@ -23,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
 from agent_client import AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, decode_error  # noqa: E402
-from guest import Guest, build_initramfs  # noqa: E402
+from guest import Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
 
 ASSET_FILES = ["kernel", "init-oci", "supermachine-agent"]
 ENTRYPOINT_STATUS = 7
@@ -102,6 +105,43 @@ def drive(agent):
     check(r.stdout == b"still serving\n", "the next request after a malformed frame works")
 
 
+def boot_to_power_off(work, name, kernel, init_oci, agent, config, rootfs=None,
+                      append="", disk=None):
+    """Boot a guest that needs no host interaction; return its console."""
+    os.mkdir(os.path.join(work, name))
+    initrd = os.path.join(work, name, "initramfs.cpio")
+    build_initramfs(initrd, init_oci, agent, config, rootfs)
+    with Guest(os.path.join(work, name), kernel, initrd, append, disk) as guest:
+        status = guest.wait_exit(30)
+        console = guest.console()
+    check(status == 0 and "reboot: Power down" in console, f"{name}: the VM powered itself off")
+    return console
+
+
+def error_line(console):
+    lines = [line for line in console.splitlines() if "SUPERMACHINE_ERROR" in line]
+    return lines[0] if len(lines) == 1 and "SUPERMACHINE_EXIT" not in console else None
+
+
+def failure_boots(work, kernel, init_oci, agent, rootfs):
+    disk = os.path.join(work, "rootfs.ext4")
+    build_ext4(disk, rootfs)
+    on_disk = {"config": {"Entrypoint": ["/bin/sh", "-c", "test -f /etc/image-release && exit 5"]}}
+    console = boot_to_power_off(work, "ext4-disk", kernel, init_oci, agent, on_disk,
+                                append="smk.rootdev=/dev/vda", disk=disk)
+    check("SUPERMACHINE_EXIT code=5" in console, "image root from an ext4 virtio-blk disk (smk.rootdev)")
+
+    console = boot_to_power_off(work, "bad-config", kernel, init_oci, agent,
+                                b'{"config": {"Entrypoint": ["/bin/sh",]}}', rootfs)
+    line = error_line(console)
+    check(line is not None and "config.json" in line, f"malformed config: one error line ({line})")
+
+    missing = {"config": {"Entrypoint": ["/bin/no-such-program"]}}
+    console = boot_to_power_off(work, "no-entrypoint", kernel, init_oci, agent, missing, rootfs)
+    line = error_line(console)
+    check(line is not None and "/bin/no-such-program" in line, f"missing entrypoint: one error line ({line})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--payloads", default=os.path.join(HERE, "..", "..", "payloads"))
@@ -123,11 +163,13 @@ def main():
         t0 = time.monotonic()
         extract(args.payloads, args.cli, assets)
         print(f"extracted the three artifacts in {time.monotonic() - t0:.2f}s")
+        kernel, init_oci, agent_bin = (os.path.join(assets, f) for f in ASSET_FILES)
+        rootfs = os.path.join(work, "rootfs")
+        build_rootfs(rootfs, args.busybox)
         initrd = os.path.join(work, "initramfs.cpio")
-        build_initramfs(initrd, os.path.join(assets, "init-oci"),
-                        os.path.join(assets, "supermachine-agent"), args.busybox, CONFIG)
+        build_initramfs(initrd, init_oci, agent_bin, CONFIG, rootfs)
 
-        with Guest(work, os.path.join(assets, "kernel"), initrd) as guest:
+        with Guest(work, kernel, initrd) as guest:
             ready = guest.wait_console("supermachine-agent: ready", 30)
             print(f"boot to agent ready: {ready:.2f}s")
             with AgentClient(guest.connect(10)) as agent:
@@ -141,7 +183,8 @@ def main():
                   f"the entrypoint's exit status {ENTRYPOINT_STATUS} reaches the host")
             check(status == 0 and "reboot: Power down" in console,
                   "the VM powered itself off")
-            print(f"boot test passed in {time.monotonic() - guest.started:.2f}s of guest time")
+            print(f"main boot passed in {time.monotonic() - guest.started:.2f}s of guest time")
+        failure_boots(work, kernel, init_oci, agent_bin, rootfs)
     return 0
 
 

@@ -23,32 +23,47 @@ APPLETS = ["sh", "cat", "echo", "uname", "sleep", "ls", "true", "false", "env",
            "grep", "stat", "mkdir", "id", "pwd", "test", "["]
 
 
-def build_initramfs(path, init_oci, agent, busybox, config):
-    """Write the initramfs to `path`: init-oci, agent, busybox image, config."""
+def build_rootfs(path, busybox):
+    """Write the test image's root filesystem (busybox userland) to `path`."""
+    for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "work"]:
+        os.makedirs(os.path.join(path, d), exist_ok=True)
+    os.chmod(os.path.join(path, "tmp"), 0o1777)
+    shutil.copyfile(busybox, os.path.join(path, "bin", "busybox"))
+    os.chmod(os.path.join(path, "bin", "busybox"), 0o755)
+    for applet in APPLETS:
+        os.symlink("busybox", os.path.join(path, "bin", applet))
+    with open(os.path.join(path, "etc", "image-release"), "w") as f:
+        f.write("supermachine boot test image\n")
+
+
+def build_initramfs(path, init_oci, agent, config, rootfs=None):
+    """Write the initramfs to `path`: init-oci as /init, the agent, the image
+    config (a dict, or raw bytes to test a malformed one) and, unless the
+    root filesystem comes from a disk, the rootfs directory `rootfs`."""
     a = Archive()
-    for d in ["dev", "proc", "sys", "tmp", "image", "image/rootfs"]:
+    for d in ["dev", "proc", "sys", "tmp", "image"]:
         a.directory(d)
     with open(init_oci, "rb") as f:
         a.file("init", f.read(), 0o755)
     with open(agent, "rb") as f:
         a.file("supermachine-agent", f.read(), 0o755)
-    root = "image/rootfs"
-    for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "work"]:
-        a.directory(f"{root}/{d}", 0o1777 if d == "tmp" else 0o755)
-    with open(busybox, "rb") as f:
-        a.file(f"{root}/bin/busybox", f.read(), 0o755)
-    for applet in APPLETS:
-        a.symlink(f"{root}/bin/{applet}", "busybox")
-    a.file(f"{root}/etc/image-release", b"supermachine boot test image\n")
-    a.file("image/config.json", json.dumps(config).encode())
+    if rootfs:
+        a.tree("image/rootfs", rootfs)
+    a.file("image/config.json", config if isinstance(config, bytes) else json.dumps(config).encode())
     with open(path, "wb") as f:
         f.write(a.bytes())
+
+
+def build_ext4(path, rootfs, size_mib=16):
+    """An ext4 disk image holding `rootfs` (mke2fs -d: no root, no mount)."""
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-d", rootfs, "-E", "root_owner=0:0",
+                    path, f"{size_mib}M"], check=True)
 
 
 class Guest:
     """A running VM; use as a context manager so QEMU never outlives a test."""
 
-    def __init__(self, workdir, kernel, initrd, append=""):
+    def __init__(self, workdir, kernel, initrd, append="", disk=None):
         self.workdir = workdir
         self.socket_path = os.path.join(workdir, "agent.sock")
         self.console_path = os.path.join(workdir, "console.log")
@@ -66,6 +81,9 @@ class Guest:
             "-chardev", f"socket,id=agent,path={self.socket_path},server=on,wait=off",
             "-device", f"virtserialport,chardev=agent,name={AGENT_PORT_NAME}",
         ]
+        if disk:
+            self.argv += ["-drive", f"file={disk},format=raw,if=none,id=disk0,readonly=on",
+                          "-device", "virtio-blk-device,drive=disk0"]
         self.proc = None
         self.started = None
 
