@@ -25,10 +25,24 @@ set(_SMK_ASSETS_SUPERMACHINE_AGENT
     "supermachine_agent;SUPERMACHINE_AGENT_PATH;supermachine-agent;0755;aarch64")
 set(SMK_ASSET_IDS KERNEL INIT_OCI SUPERMACHINE_AGENT)
 
-function(_smk_c_string out value)
+# A C string literal of `value` (backslashes, quotes and newlines escaped).
+function(smk_c_string out value)
   string(REPLACE "\\" "\\\\" value "${value}")
   string(REPLACE "\"" "\\\"" value "${value}")
+  string(REPLACE "\n" "\\n" value "${value}")
   set(${out} "\"${value}\"" PARENT_SCOPE)
+endfunction()
+
+# Write `text` to `path` only when it differs, so that an unchanged
+# generated file rebuilds nothing.
+function(smk_write_if_changed path text)
+  set(old "")
+  if(EXISTS "${path}")
+    file(READ "${path}" old)
+  endif()
+  if(NOT old STREQUAL text)
+    file(WRITE "${path}" "${text}")
+  endif()
 endfunction()
 
 function(_smk_json_get out json)
@@ -182,9 +196,9 @@ function(smk_generate_payloads)
     file(SHA256 "${blob}" embedded_sha256)
     set(SMK_PAYLOAD_${id}_BLOB "${blob}" PARENT_SCOPE)
 
-    _smk_c_string(file_c "${file}")
-    _smk_c_string(arch_c "${arch}")
-    _smk_c_string(blob_c "${blob}")
+    smk_c_string(file_c "${file}")
+    smk_c_string(arch_c "${arch}")
+    smk_c_string(blob_c "${blob}")
     string(APPEND text
       "#define SMK_PAYLOAD_${id}_FILE ${file_c}\n"
       "#define SMK_PAYLOAD_${id}_MODE ${mode}\n"
@@ -196,7 +210,7 @@ function(smk_generate_payloads)
       "#define SMK_PAYLOAD_${id}_EMBEDDED_SHA256 \"${embedded_sha256}\"\n"
       "#define SMK_PAYLOAD_${id}_BLOB ${blob_c}\n")
     if(id STREQUAL "KERNEL")
-      _smk_c_string(release_c "${release}")
+      smk_c_string(release_c "${release}")
       string(APPEND text "#define SMK_PAYLOAD_KERNEL_RELEASE ${release_c}\n")
       set(SMK_KERNEL_RELEASE "${release}" PARENT_SCOPE)
     endif()
@@ -204,14 +218,7 @@ function(smk_generate_payloads)
   endforeach()
   string(APPEND text "#endif\n")
 
-  # Rewrite only on change, so unchanged payloads rebuild nothing.
-  set(old "")
-  if(EXISTS "${ARG_OUTPUT}")
-    file(READ "${ARG_OUTPUT}" old)
-  endif()
-  if(NOT old STREQUAL text)
-    file(WRITE "${ARG_OUTPUT}" "${text}")
-  endif()
+  smk_write_if_changed("${ARG_OUTPUT}" "${text}")
   if(ARG_RESULT_VARIABLE)
     set(${ARG_RESULT_VARIABLE} TRUE PARENT_SCOPE)
   endif()
