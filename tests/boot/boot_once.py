@@ -14,9 +14,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
 from agent_client import AgentClient  # noqa: E402
-from guest import Guest, build_initramfs, build_rootfs  # noqa: E402
+from guest import BUSYBOX, Guest, build_initramfs, build_rootfs  # noqa: E402
 
-BUSYBOX = os.path.join(HERE, "..", "..", ".deps", "busybox-arm64", "bin", "busybox")
 # The image's entrypoint just waits; the agent powers the guest off.
 CONFIG = {"config": {"Entrypoint": ["/bin/sleep", "3600"], "Env": ["PATH=/bin"]}}
 

@@ -26,7 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
 from agent_client import AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, decode_error  # noqa: E402
-from guest import Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
+from guest import BUSYBOX, Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
 
 ASSET_FILES = ["kernel", "init-oci", "supermachine-agent"]
 ENTRYPOINT_STATUS = 7
@@ -146,8 +146,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--payloads", default=os.path.join(HERE, "..", "..", "payloads"))
     ap.add_argument("--cli", help="supermachine-kernel CLI to extract with")
-    ap.add_argument("--busybox", default=os.path.join(HERE, "..", "..", ".deps",
-                                                      "busybox-arm64", "bin", "busybox"))
+    ap.add_argument("--busybox", default=BUSYBOX)
     args = ap.parse_args()
 
     missing = [p for p in [shutil.which("qemu-system-aarch64"), args.busybox]

@@ -17,6 +17,10 @@ from initramfs import Archive
 
 AGENT_PORT_NAME = "org.supermachine.agent"
 
+# Debian's busybox-static:arm64, unpacked (not installed) by scripts/install-deps.
+BUSYBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".deps",
+                       "busybox-arm64", "bin", "busybox")
+
 # Busybox applets the test image links to /bin (the guest cannot run the
 # host's busybox --list, so the set is spelled out).
 APPLETS = ["sh", "cat", "echo", "uname", "sleep", "ls", "true", "false", "env",
