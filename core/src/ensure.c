@@ -204,22 +204,9 @@ static int lock_dir(const char *dir, int *out_fd)
 	return 0;
 }
 
-/* The directory cannot be written: fine if every file is already right. */
-static int check_without_writing(char *paths[SMK_ASSET_COUNT], int lock_error)
-{
-	struct smk_verify_job jobs[SMK_ASSET_COUNT];
-
-	memset(jobs, 0, sizeof jobs);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
-		jobs[i].path = paths[i];
-	}
-	return smk_verify_jobs(jobs, SMK_ASSET_COUNT, 1) == 0 ? 0 : lock_error;
-}
-
 static int ensure_in(const char *dir)
 {
-	char *paths[SMK_ASSET_COUNT] = { NULL };
+	char *paths[SMK_ASSET_COUNT];
 	struct identity ids[SMK_ASSET_COUNT];
 	struct smk_verify_job checks[SMK_ASSET_COUNT];
 	struct smk_extract_job jobs[SMK_ASSET_COUNT];
@@ -229,13 +216,9 @@ static int ensure_in(const char *dir)
 	int lockfd = -1;
 	int rc = 0;
 
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		paths[i] = smk_path_join(dir, smk_asset_get_info((smk_asset)i)->file_name);
-		if (!paths[i])
-			rc = -ENOMEM;
-	}
+	rc = smk_asset_paths(dir, paths);
 	if (rc)
-		goto out;
+		return rc;
 
 	good = good_by_stamp(dir, paths, ids);
 	if (good == (1u << SMK_ASSET_COUNT) - 1)
@@ -243,7 +226,10 @@ static int ensure_in(const char *dir)
 
 	rc = lock_dir(dir, &lockfd);
 	if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
-		rc = check_without_writing(paths, rc);
+		/* The directory cannot be written: fine if every file is
+		 * already right. */
+		if (smk_verify_paths(paths) == 0)
+			rc = 0;
 		goto out;
 	}
 	if (rc)
@@ -296,8 +282,7 @@ static int ensure_in(const char *dir)
 out:
 	if (lockfd >= 0)
 		close(lockfd); /* releases the lock */
-	for (int i = 0; i < SMK_ASSET_COUNT; i++)
-		free(paths[i]);
+	smk_free_asset_paths(paths);
 	return rc;
 }
 

@@ -40,6 +40,28 @@ char *smk_path_join(const char *dir, const char *name)
 	return s;
 }
 
+int smk_asset_paths(const char *dir, char *paths[SMK_ASSET_COUNT])
+{
+	memset(paths, 0, sizeof(char *) * SMK_ASSET_COUNT);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		paths[i] = smk_path_join(
+		        dir, smk_asset_get_info((smk_asset)i)->file_name);
+		if (!paths[i]) {
+			smk_free_asset_paths(paths);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+void smk_free_asset_paths(char *paths[SMK_ASSET_COUNT])
+{
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		free(paths[i]);
+		paths[i] = NULL;
+	}
+}
+
 static int is_dir(const char *path)
 {
 	struct stat st;
@@ -391,7 +413,7 @@ int smk_asset_extract_to_with_parents(smk_asset asset, const char *dest)
 int smk_extract_all_to(const char *dir)
 {
 	struct smk_extract_job jobs[SMK_ASSET_COUNT];
-	char *paths[SMK_ASSET_COUNT] = { NULL };
+	char *paths[SMK_ASSET_COUNT];
 	int rc;
 
 	if (!dir)
@@ -399,17 +421,15 @@ int smk_extract_all_to(const char *dir)
 	rc = smk_mkdir_p(dir);
 	if (rc)
 		return rc;
+	rc = smk_asset_paths(dir, paths);
+	if (rc)
+		return rc;
 	memset(jobs, 0, sizeof jobs);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		jobs[i].payload = smk_payload_get((smk_asset)i);
-		paths[i] = smk_path_join(dir, jobs[i].payload->info.file_name);
-		if (!paths[i])
-			rc = -ENOMEM;
 		jobs[i].dest = paths[i];
 	}
-	if (rc == 0)
-		rc = smk_extract_jobs(jobs, SMK_ASSET_COUNT);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++)
-		free(paths[i]);
+	rc = smk_extract_jobs(jobs, SMK_ASSET_COUNT);
+	smk_free_asset_paths(paths);
 	return rc;
 }

@@ -160,27 +160,31 @@ int smk_verify_file(smk_asset asset, const char *path)
 	return smk_verify_jobs(&job, 1, 1);
 }
 
-int smk_verify(const char *dir)
+int smk_verify_paths(char *const paths[SMK_ASSET_COUNT])
 {
 	struct smk_verify_job jobs[SMK_ASSET_COUNT];
-	char *paths[SMK_ASSET_COUNT] = { NULL };
-	int rc = 0;
+
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].path = paths[i];
+	}
+	return smk_verify_jobs(jobs, SMK_ASSET_COUNT, 1);
+}
+
+int smk_verify(const char *dir)
+{
+	char *paths[SMK_ASSET_COUNT];
+	int rc;
 
 	if (!dir)
 		return -EINVAL;
 	if (!*dir)
 		return -ENOENT; /* as open(""), and as extraction into "" */
-	memset(jobs, 0, sizeof jobs);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
-		paths[i] = smk_path_join(dir, jobs[i].payload->info.file_name);
-		jobs[i].path = paths[i];
-		if (!paths[i])
-			rc = -ENOMEM;
-	}
-	if (rc == 0)
-		rc = smk_verify_jobs(jobs, SMK_ASSET_COUNT, 1);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++)
-		free(paths[i]);
+	rc = smk_asset_paths(dir, paths);
+	if (rc)
+		return rc;
+	rc = smk_verify_paths(paths);
+	smk_free_asset_paths(paths);
 	return rc;
 }

@@ -27,6 +27,21 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 SOURCE_PACKAGE = REPO / "bindings" / "python" / "supermachine_kernel"
 ASSETS = ("kernel", "init_oci", "supermachine_agent")
 NOBODY = 65534
+#: Per asset: its extract function and its with-parents variant.
+EXTRACT = {
+    "kernel": (
+        supermachine_kernel.extract_kernel_to,
+        supermachine_kernel.extract_kernel_to_with_parents,
+    ),
+    "init_oci": (
+        supermachine_kernel.extract_init_oci_to,
+        supermachine_kernel.extract_init_oci_to_with_parents,
+    ),
+    "supermachine_agent": (
+        supermachine_kernel.extract_supermachine_agent_to,
+        supermachine_kernel.extract_supermachine_agent_to_with_parents,
+    ),
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -19,6 +19,7 @@ import pytest
 import supermachine_kernel as smk
 from conftest import (
     ASSETS,
+    EXTRACT,
     REPO,
     assert_is_asset,
     leftover_temporaries,
@@ -26,14 +27,6 @@ from conftest import (
     unprivileged_dir,
 )
 
-EXTRACT = {
-    "kernel": (smk.extract_kernel_to, smk.extract_kernel_to_with_parents),
-    "init_oci": (smk.extract_init_oci_to, smk.extract_init_oci_to_with_parents),
-    "supermachine_agent": (
-        smk.extract_supermachine_agent_to,
-        smk.extract_supermachine_agent_to_with_parents,
-    ),
-}
 LENS = {
     "kernel": "KERNEL_LEN",
     "init_oci": "INIT_OCI_LEN",

@@ -123,6 +123,16 @@ def test_verify_missing_directory(tmp_path):
     assert all("No such file or directory" in line for line in r.stderr.splitlines())
 
 
+@pytest.mark.parametrize("cmd", ["verify", "extract"])
+def test_empty_dir_is_no_directory(cmd, tmp_path):
+    # "" names no directory: never the root directory's files (as the C
+    # CLI, tests/core/run_cli.cmake).
+    r = run_cli(cmd, "", cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (1, "")
+    one_error_line(r.stderr, "supermachine-kernel: '': No such file or directory")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_info_table(manifest):
     r = run_cli("info")
     assert r.returncode == 0 and r.stderr == ""

@@ -14,6 +14,7 @@ import pytest
 
 import supermachine_kernel as smk
 from conftest import (
+    EXTRACT,
     assert_is_asset,
     leftover_temporaries,
     load_cases,
@@ -23,14 +24,6 @@ from conftest import (
 
 CASES = load_cases()
 ASSET_ENTRIES = CASES["assets"]
-EXTRACT = {
-    "kernel": (smk.extract_kernel_to, smk.extract_kernel_to_with_parents),
-    "init_oci": (smk.extract_init_oci_to, smk.extract_init_oci_to_with_parents),
-    "supermachine_agent": (
-        smk.extract_supermachine_agent_to,
-        smk.extract_supermachine_agent_to_with_parents,
-    ),
-}
 # The OSError subclass Python picks for an errno (OSError itself for the
 # others).
 SUBCLASS = {

@@ -322,6 +322,8 @@ def test_python_cli_fails_like_the_c_cli(c_cli, tmp_path):
         ("extract", str(tmp_path / "file")),
         ("ensure", str(tmp_path / "file")),
         ("ensure", str(tmp_path / "fresh")),
+        ("verify", ""),
+        ("extract", ""),
     ):
         c, py = both(c_cli, *args)
         assert (py.returncode, py.stdout, py.stderr) == (c.returncode, c.stdout, c.stderr), args

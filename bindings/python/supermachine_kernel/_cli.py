@@ -35,7 +35,8 @@ _Error = (OSError, PayloadError)
 
 
 def _fail(path: str, err: OSError | PayloadError) -> int:
-    print(f"{PROG}: {path}: {err.strerror}", file=sys.stderr)
+    shown = path or "''"  # as the C CLI
+    print(f"{PROG}: {shown}: {err.strerror}", file=sys.stderr)
     return 1
 
 
@@ -65,6 +66,10 @@ def _extract(args: list[str]) -> int:
         return 0
     except _Error as err:
         first = err
+    if not args[0]:
+        # "" names no directory: joined with a file name below it would
+        # name one in the root directory.
+        return _fail(args[0], first)
     # Name the file that failed: redo each alone (each is atomic, so redoing
     # one that succeeded is harmless).
     for asset, info in enumerate(assets()):
@@ -97,6 +102,9 @@ def _ensure(args: list[str]) -> int:
 def _verify(args: list[str]) -> int:
     if len(args) != 1:
         return _usage_error("verify needs exactly one DIR")
+    if not args[0]:
+        # As the C CLI: "" names no directory, not the root directory.
+        return _fail("", FileNotFoundError(errno.ENOENT, _native.strerror(-errno.ENOENT)))
     status = 0
     for asset, info in enumerate(assets()):
         path = _join(args[0], info.file_name)
