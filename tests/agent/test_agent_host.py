@@ -309,7 +309,9 @@ def test_unix_socket_concurrent_connections_and_shutdown():
     log = open(os.path.join(d, "log"), "w+")
     proc = subprocess.Popen([AGENT, "--listen-unix", path], stderr=log)
     try:
-        assert wait_for(lambda: os.path.exists(path))
+        # The socket file appears at bind(), before listen(): wait for the
+        # ready line, which the agent prints once it listens.
+        assert wait_for(lambda: "supermachine-agent: ready" in open(log.name).read())
         slow = ac.AgentClient.connect_unix(path, timeout=20)
         fast = ac.AgentClient.connect_unix(path, timeout=20)
         assert slow.wait_ready(timeout=5)["transport"] == "unix"
