@@ -56,37 +56,47 @@ static char *join(const char *dir, const char *name)
 	return s;
 }
 
-static int cmd_extract(int argc, char **argv)
+/* Reports the outcome of a directory-wide call from its per-asset results:
+ * one line for each asset that failed, naming its file; or, when none did,
+ * one line naming the directory.  With @ok_lines, "PATH: ok" on stdout for
+ * each asset that passed.  Returns the exit status. */
+static int report(const char *dir, int rc, const int results[SMK_ASSET_COUNT],
+                  int ok_lines)
 {
-	int rc;
-	if (argc != 1)
-		return usage_error("extract needs exactly one DIR");
-	rc = smk_extract_all_to(argv[0]);
-	if (rc == 0)
-		return 0;
-	/* "" names no directory: joined with a file name below it would name
-	 * one in the root directory. */
-	if (argv[0][0] == '\0')
-		return fail_path(argv[0], rc);
-	/* Name the file that failed: retry each alone (each is atomic, so
-	 * redoing one that succeeded is harmless). */
+	int named = 0;
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
-		char *path = join(argv[0], info->file_name);
-		int one = smk_asset_extract_to_with_parents((smk_asset)i, path);
-		if (one) {
-			fail_path(path, one);
-			free(path);
-			return 1;
+		char *path;
+		if (results[i] == SMK_NOT_ATTEMPTED || (results[i] == 0 && !ok_lines))
+			continue;
+		path = join(dir, info->file_name);
+		if (results[i] == 0) {
+			printf("%s: ok\n", path);
+		} else {
+			fail_path(path, results[i]);
+			named = 1;
 		}
 		free(path);
 	}
-	return fail_path(argv[0], rc);
+	if (rc && !named)
+		fail_path(dir, rc);
+	return rc ? 1 : 0;
+}
+
+static int cmd_extract(int argc, char **argv)
+{
+	int results[SMK_ASSET_COUNT];
+	int rc;
+	if (argc != 1)
+		return usage_error("extract needs exactly one DIR");
+	rc = smk_extract_all_to_each(results, SMK_ASSET_COUNT, argv[0]);
+	return report(argv[0], rc, results, 0);
 }
 
 static int cmd_ensure(int argc, char **argv)
 {
 	char dir[4096];
+	int results[SMK_ASSET_COUNT];
 	int rc;
 	if (argc > 1)
 		return usage_error("ensure takes at most one DIR");
@@ -97,33 +107,21 @@ static int cmd_ensure(int argc, char **argv)
 		if (rc < 0)
 			return fail_path("$XDG_CACHE_HOME or $HOME", rc);
 	}
-	rc = smk_ensure_assets(dir);
+	rc = smk_ensure_assets_each(results, SMK_ASSET_COUNT, dir);
 	if (rc)
-		return fail_path(dir, rc);
+		return report(dir, rc, results, 0);
 	printf("%s\n", dir);
 	return 0;
 }
 
 static int cmd_verify(int argc, char **argv)
 {
-	int status = 0;
+	int results[SMK_ASSET_COUNT];
+	int rc;
 	if (argc != 1)
 		return usage_error("verify needs exactly one DIR");
-	if (argv[0][0] == '\0')
-		return fail_path(argv[0], -ENOENT); /* not the root directory */
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
-		char *path = join(argv[0], info->file_name);
-		int rc = smk_verify_file((smk_asset)i, path);
-		if (rc) {
-			fail_path(path, rc);
-			status = 1;
-		} else {
-			printf("%s: ok\n", path);
-		}
-		free(path);
-	}
-	return status;
+	rc = smk_verify_each(results, SMK_ASSET_COUNT, argv[0]);
+	return report(argv[0], rc, results, 1);
 }
 
 static void json_string(const char *s)

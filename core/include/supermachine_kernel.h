@@ -38,7 +38,7 @@ extern "C" {
  * The one place the version is written.  Build files and bindings read it
  * from here.  The ABI major (the soname) is SMK_VERSION_MAJOR. */
 #define SMK_VERSION_MAJOR 0
-#define SMK_VERSION_MINOR 1
+#define SMK_VERSION_MINOR 2
 #define SMK_VERSION_PATCH 0
 
 #define SMK_VERSION_NUMBER \
@@ -395,6 +395,68 @@ SMK_API int smk_verify_file(smk_asset asset, const char *path);
  * @since 0.1.0
  */
 SMK_API int smk_verify(const char *dir);
+
+/* ---- Per-asset results --------------------------------------------------
+ * The directory-wide calls above answer with one code.  These do the same
+ * work and also say how each asset fared, so a caller (a CLI, a binding)
+ * can name the file that failed without checking files one by one. */
+
+/** An asset's result when it was not attempted because the operation
+ *  failed before reaching it (its directory could not be created, or was
+ *  ""): positive, so never mistaken for success or for an error code.
+ *  Since 0.2.0. */
+#define SMK_NOT_ATTEMPTED 1
+
+/**
+ * As smk_extract_all_to(), with each asset's outcome.
+ *
+ * @param out_results  receives, for each asset i below @p count, 0 if it
+ *                     was written, its failure code, or SMK_NOT_ATTEMPTED;
+ *                     may be NULL if @p count is 0.  Elements from
+ *                     SMK_ASSET_COUNT on are set to SMK_NOT_ATTEMPTED.
+ * @param count        number of elements of @p out_results.
+ * @param dir          destination directory.
+ * @return the codes of smk_extract_all_to(): 0, or the first failure in
+ *         smk_asset order; when no asset failed, the failure is the
+ *         directory's own (every result is then SMK_NOT_ATTEMPTED).
+ *         -EINVAL if @p out_results is NULL and @p count is not 0.
+ * @since 0.2.0
+ */
+SMK_API int smk_extract_all_to_each(int *out_results, size_t count,
+                                    const char *dir);
+
+/**
+ * As smk_verify(), checking every asset (not stopping at the first that
+ * fails) and giving each one's outcome.
+ *
+ * @param out_results  as for smk_extract_all_to_each(): 0 if asset i's
+ *                     file matches, else the code smk_verify_file() gives.
+ * @param count        number of elements of @p out_results.
+ * @param dir          the directory.
+ * @return 0 if all match, else the first failure in smk_asset order;
+ *         -ENOENT if @p dir is "" (every result SMK_NOT_ATTEMPTED);
+ *         -EINVAL if @p dir is NULL, or @p out_results is NULL and
+ *         @p count is not 0.
+ * @since 0.2.0
+ */
+SMK_API int smk_verify_each(int *out_results, size_t count, const char *dir);
+
+/**
+ * As smk_ensure_assets(), with each asset's outcome: 0 if its file is
+ * right (found so, or extracted), else the code that kept it from being
+ * so (for a directory that cannot be written, the lock's -EACCES, -EROFS
+ * or -EPERM).
+ *
+ * @param out_results  as for smk_extract_all_to_each().
+ * @param count        number of elements of @p out_results.
+ * @param dir          the directory, or NULL for smk_default_dir().
+ * @return the codes of smk_ensure_assets(); when no asset failed, the
+ *         failure is the directory's own (it, its lock or its stamp) and
+ *         the results of assets not reached are SMK_NOT_ATTEMPTED.
+ * @since 0.2.0
+ */
+SMK_API int smk_ensure_assets_each(int *out_results, size_t count,
+                                   const char *dir);
 
 /* ---- Errors and version -------------------------------------------------- */
 

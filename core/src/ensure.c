@@ -204,7 +204,25 @@ static int lock_dir(const char *dir, int *out_fd)
 	return 0;
 }
 
-static int ensure_in(const char *dir)
+/* Checks every asset's file, all at once; results[i] = its outcome. */
+static int verify_all(char *paths[SMK_ASSET_COUNT], int results[SMK_ASSET_COUNT])
+{
+	struct smk_verify_job checks[SMK_ASSET_COUNT];
+	int rc;
+
+	memset(checks, 0, sizeof checks);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		checks[i].payload = smk_payload_get((smk_asset)i);
+		checks[i].path = paths[i];
+	}
+	rc = smk_verify_jobs(checks, SMK_ASSET_COUNT, 0);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++)
+		results[i] = checks[i].result;
+	return rc;
+}
+
+/* results[i] receives asset i's outcome (SMK_NOT_ATTEMPTED until known). */
+static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 {
 	char *paths[SMK_ASSET_COUNT];
 	struct identity ids[SMK_ASSET_COUNT];
@@ -221,15 +239,23 @@ static int ensure_in(const char *dir)
 		return rc;
 
 	good = good_by_stamp(dir, paths, ids);
-	if (good == (1u << SMK_ASSET_COUNT) - 1)
+	if (good == (1u << SMK_ASSET_COUNT) - 1) {
+		smk_fill_results(results, SMK_ASSET_COUNT, 0);
 		goto out;
+	}
 
 	rc = lock_dir(dir, &lockfd);
 	if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
 		/* The directory cannot be written: fine if every file is
-		 * already right. */
-		if (smk_verify_paths(paths) == 0)
-			rc = 0;
+		 * already right; a wrong one fails for want of the lock. */
+		int lock_rc = rc;
+		rc = verify_all(paths, results);
+		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+			if (results[i])
+				results[i] = lock_rc;
+		}
+		if (rc)
+			rc = lock_rc;
 		goto out;
 	}
 	if (rc)
@@ -242,6 +268,7 @@ static int ensure_in(const char *dir)
 	 * once, costs no writes, and one of the wrong size costs nothing. */
 	memset(checks, 0, sizeof checks);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		results[i] = 0;
 		if (good & (1u << i))
 			continue;
 		checks[nchecks].payload = smk_payload_get((smk_asset)i);
@@ -267,9 +294,10 @@ static int ensure_in(const char *dir)
 	if (njobs) {
 		rc = smk_extract_jobs(jobs, njobs);
 		for (size_t j = 0; j < njobs; j++) {
+			int i = job_asset[j];
+			results[i] = jobs[j].result;
 			if (jobs[j].result == 0)
-				identity_of(&ids[job_asset[j]],
-				            smk_asset_get_info((smk_asset)job_asset[j]),
+				identity_of(&ids[i], smk_asset_get_info((smk_asset)i),
 				            &jobs[j].st);
 		}
 	}
@@ -328,12 +356,16 @@ int smk_default_dir(char *out, size_t out_size)
 	return n;
 }
 
-int smk_ensure_assets(const char *dir)
+int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
 {
 	char buf[4096];
+	int results[SMK_ASSET_COUNT];
 	struct stat st;
 	int rc;
 
+	if (!out_results && count)
+		return -EINVAL;
+	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
 	if (!dir) {
 		rc = smk_default_dir(buf, sizeof buf);
 		if (rc < 0)
@@ -350,5 +382,14 @@ int smk_ensure_assets(const char *dir)
 	} else if (!S_ISDIR(st.st_mode)) {
 		return -ENOTDIR;
 	}
-	return ensure_in(dir);
+	smk_fill_results(results, SMK_ASSET_COUNT, SMK_NOT_ATTEMPTED);
+	rc = ensure_in(dir, results);
+	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
+		out_results[i] = results[i];
+	return rc;
+}
+
+int smk_ensure_assets(const char *dir)
+{
+	return smk_ensure_assets_each(NULL, 0, dir);
 }

@@ -410,12 +410,21 @@ int smk_asset_extract_to_with_parents(smk_asset asset, const char *dest)
 	return smk_asset_extract_to(asset, dest);
 }
 
-int smk_extract_all_to(const char *dir)
+void smk_fill_results(int *out_results, size_t count, int value)
+{
+	for (size_t i = 0; i < count; i++)
+		out_results[i] = value;
+}
+
+int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 {
 	struct smk_extract_job jobs[SMK_ASSET_COUNT];
 	char *paths[SMK_ASSET_COUNT];
 	int rc;
 
+	if (!out_results && count)
+		return -EINVAL;
+	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
 	if (!dir)
 		return -EINVAL;
 	rc = smk_mkdir_p(dir);
@@ -430,6 +439,13 @@ int smk_extract_all_to(const char *dir)
 		jobs[i].dest = paths[i];
 	}
 	rc = smk_extract_jobs(jobs, SMK_ASSET_COUNT);
+	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
+		out_results[i] = jobs[i].result;
 	smk_free_asset_paths(paths);
 	return rc;
+}
+
+int smk_extract_all_to(const char *dir)
+{
+	return smk_extract_all_to_each(NULL, 0, dir);
 }

@@ -125,10 +125,6 @@ struct smk_verify_job {
 SMK_HIDDEN int smk_verify_jobs(struct smk_verify_job *jobs, size_t count,
                                int first_failure_only);
 
-/* Checks every asset at paths[asset] (as from smk_asset_paths()): the
- * first failure in asset order, or 0. */
-SMK_HIDDEN int smk_verify_paths(char *const paths[SMK_ASSET_COUNT]);
-
 /* Joins dir and name into a malloc'd string, or NULL. */
 SMK_HIDDEN char *smk_path_join(const char *dir, const char *name);
 
@@ -137,5 +133,8 @@ SMK_HIDDEN char *smk_path_join(const char *dir, const char *name);
 SMK_HIDDEN int smk_asset_paths(const char *dir, char *paths[SMK_ASSET_COUNT]);
 /* Frees what smk_asset_paths() allocated. */
 SMK_HIDDEN void smk_free_asset_paths(char *paths[SMK_ASSET_COUNT]);
+
+/* Sets every element of out_results[0..count) to @value. */
+SMK_HIDDEN void smk_fill_results(int *out_results, size_t count, int value);
 
 #endif

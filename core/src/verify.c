@@ -160,23 +160,15 @@ int smk_verify_file(smk_asset asset, const char *path)
 	return smk_verify_jobs(&job, 1, 1);
 }
 
-int smk_verify_paths(char *const paths[SMK_ASSET_COUNT])
+int smk_verify_each(int *out_results, size_t count, const char *dir)
 {
 	struct smk_verify_job jobs[SMK_ASSET_COUNT];
-
-	memset(jobs, 0, sizeof jobs);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
-		jobs[i].path = paths[i];
-	}
-	return smk_verify_jobs(jobs, SMK_ASSET_COUNT, 1);
-}
-
-int smk_verify(const char *dir)
-{
 	char *paths[SMK_ASSET_COUNT];
 	int rc;
 
+	if (!out_results && count)
+		return -EINVAL;
+	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
 	if (!dir)
 		return -EINVAL;
 	if (!*dir)
@@ -184,7 +176,21 @@ int smk_verify(const char *dir)
 	rc = smk_asset_paths(dir, paths);
 	if (rc)
 		return rc;
-	rc = smk_verify_paths(paths);
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].path = paths[i];
+	}
+	/* Only the caller that wants no results may stop at the first
+	 * failure. */
+	rc = smk_verify_jobs(jobs, SMK_ASSET_COUNT, count == 0);
+	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
+		out_results[i] = jobs[i].result;
 	smk_free_asset_paths(paths);
 	return rc;
+}
+
+int smk_verify(const char *dir)
+{
+	return smk_verify_each(NULL, 0, dir);
 }
