@@ -1,5 +1,7 @@
-"""python -m supermachine_kernel: the commands of the C CLI, its output,
-its exit codes (0, 1 failure, 2 usage), one-line errors."""
+"""python -m supermachine_kernel beyond the shared contract
+(tests/conformance/cli.json, run by test_cli_conformance.py): what only the
+Python package can check — info agreeing with the package's own API, the
+per-asset functions the CLI reports from, a missing home directory."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ import os
 import pytest
 
 import supermachine_kernel as smk
-from conftest import assert_is_asset, run_as_nobody, run_cli
+from supermachine_kernel import _native
+from conftest import run_as_nobody, run_cli
+
+EACH = (_native.extract_all_to_each, _native.verify_each, _native.ensure_assets_each)
 
 
 def one_error_line(stderr: str, *fragments: str) -> None:
@@ -19,60 +24,6 @@ def one_error_line(stderr: str, *fragments: str) -> None:
     assert lines[0].startswith("supermachine-kernel: "), stderr
     for f in fragments:
         assert f in lines[0], stderr
-
-
-def test_version_and_help():
-    r = run_cli("--version")
-    assert (r.returncode, r.stdout) == (0, f"supermachine-kernel {smk.__version__}\n")
-    for flag in ("--help", "-h", "help"):
-        r = run_cli(flag)
-        assert r.returncode == 0
-        for word in ("extract", "ensure", "verify", "info", "--json", "--version"):
-            assert word in r.stdout
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        ((), "missing command"),
-        (("frobnicate",), "unknown command 'frobnicate'"),
-        (("extract",), "extract needs exactly one DIR"),
-        (("extract", "a", "b"), "extract needs exactly one DIR"),
-        (("ensure", "a", "b"), "ensure takes at most one DIR"),
-        (("verify",), "verify needs exactly one DIR"),
-        (("info", "--yaml"), "info takes only --json"),
-    ],
-)
-def test_usage_errors_exit_2(args, message):
-    r = run_cli(*args)
-    assert r.returncode == 2
-    one_error_line(r.stderr, message)
-    assert r.stdout == ""
-
-
-def test_extract(tmp_path, manifest):
-    r = run_cli("extract", str(tmp_path / "a" / "b"))
-    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
-    for a in smk.assets():
-        assert_is_asset(tmp_path / "a" / "b" / a.file_name, a.name, manifest)
-
-
-def test_extract_failure_names_the_path(tmp_path):
-    (tmp_path / "file").write_text("x")
-    r = run_cli("extract", str(tmp_path / "file"))
-    assert r.returncode == 1
-    one_error_line(r.stderr, str(tmp_path / "file" / "kernel"), os.strerror(errno.ENOTDIR))
-
-
-def test_ensure_prints_the_directory(tmp_path, manifest):
-    r = run_cli("ensure", str(tmp_path / "d"))
-    assert (r.returncode, r.stdout) == (0, f"{tmp_path / 'd'}\n")
-    assert_is_asset(tmp_path / "d" / "kernel", "kernel", manifest)
-    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
-    r = run_cli("ensure", env=env)
-    expected = tmp_path / "xdg" / "supermachine-kernel" / smk.__version__
-    assert (r.returncode, r.stdout) == (0, f"{expected}\n")
-    smk.verify(expected)
 
 
 def test_ensure_without_a_home_fails_in_one_line():
@@ -101,43 +52,10 @@ def test_ensure_without_a_home_fails_in_one_line():
     one_error_line(stderr, "$XDG_CACHE_HOME or $HOME", os.strerror(errno.ENOENT))
 
 
-def test_verify(tmp_path):
-    smk.extract_all_to(tmp_path)
-    r = run_cli("verify", str(tmp_path))
-    assert r.returncode == 0
-    assert r.stdout.splitlines() == [f"{tmp_path / a.file_name}: ok" for a in smk.assets()]
-    os.chmod(tmp_path / "init-oci", 0o644)
-    r = run_cli("verify", str(tmp_path))
-    assert r.returncode == 1
-    one_error_line(r.stderr, str(tmp_path / "init-oci"), "file mode differs")
-    assert r.stdout.splitlines() == [
-        f"{tmp_path / 'kernel'}: ok",
-        f"{tmp_path / 'supermachine-agent'}: ok",
-    ]
-
-
-def test_verify_missing_directory(tmp_path):
-    r = run_cli("verify", str(tmp_path / "none"))
-    assert r.returncode == 1
-    assert len(r.stderr.splitlines()) == 3  # one line per asset
-    assert all("No such file or directory" in line for line in r.stderr.splitlines())
-
-
-@pytest.mark.parametrize("cmd", ["verify", "extract"])
-def test_empty_dir_is_no_directory(cmd, tmp_path):
-    # "" names no directory: never the root directory's files (as the C
-    # CLI, tests/core/run_cli.cmake).
-    r = run_cli(cmd, "", cwd=tmp_path)
-    assert (r.returncode, r.stdout) == (1, "")
-    one_error_line(r.stderr, "supermachine-kernel: '': No such file or directory")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_info_table(manifest):
+def test_info_agrees_with_the_api():
     r = run_cli("info")
     assert r.returncode == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
-    assert lines[0].split() == ["ASSET", "FILE", "SIZE", "SHA256", "MODE", "ARCH"]
     for line, a in zip(lines[1:4], smk.assets()):
         assert line.split() == [a.name, a.file_name, str(a.size), a.sha256, f"{a.mode:04o}", a.arch]
     k = smk.kernel_info()
@@ -146,22 +64,54 @@ def test_info_table(manifest):
         f"image_size {k.image_size}, flags {k.flags:#x}"
     )
 
-
-def test_info_json(manifest):
     r = run_cli("info", "--json")
     assert r.returncode == 0 and r.stderr == ""
     doc = json.loads(r.stdout)
-    assert doc["version"] == smk.__version__
     for got, a in zip(doc["assets"], smk.assets()):
-        assert got == {
-            "name": a.name,
-            "file": a.file_name,
-            "size": a.size,
-            "sha256": a.sha256,
-            "mode": f"{a.mode:04o}",
-            "arch": a.arch,
-            "compressed": a.compressed,
-            "embedded_size": a.embedded_size,
-        }
-        assert got["sha256"] == manifest[a.name]["sha256"]
-    assert doc["kernel"] == dict(smk.kernel_info()._asdict())
+        assert (got["compressed"], got["embedded_size"]) == (a.compressed, a.embedded_size)
+    assert doc["kernel"] == dict(k._asdict())
+
+
+# ---- The per-asset functions (private, in _native) ---------------------------
+
+
+@pytest.mark.parametrize("each", EACH, ids=lambda f: f.__name__)
+def test_each_returns_every_assets_code(each, tmp_path):
+    smk.extract_all_to(tmp_path)
+    assert each(tmp_path) == (0,) * _native.ASSET_COUNT
+    assert each(os.fsencode(tmp_path)) == (0,) * _native.ASSET_COUNT
+    with pytest.raises(ValueError):
+        each(f"{tmp_path}\0x")
+    with pytest.raises(TypeError):
+        each(3)
+
+
+@pytest.mark.parametrize("each", EACH, ids=lambda f: f.__name__)
+def test_each_on_empty_dir_attempts_nothing(each, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        each("")
+    assert info.value.filename == ""
+    assert info.value.results == (_native.NOT_ATTEMPTED,) * _native.ASSET_COUNT
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_each_failure_carries_every_result(tmp_path):
+    smk.extract_all_to(tmp_path)
+    os.chmod(tmp_path / "init-oci", 0o600)
+    with pytest.raises(smk.PayloadError) as info:
+        _native.verify_each(tmp_path)
+    # The code of the first failure, as verify() raises it, and each
+    # asset's own.
+    assert (info.value.name, info.value.filename) == ("SMK_ERR_MODE", str(tmp_path))
+    assert info.value.results == (0, _native.ERR_MODE, 0)
+
+    with pytest.raises(FileNotFoundError) as info:
+        _native.verify_each(tmp_path / "none")
+    assert info.value.results == (-errno.ENOENT,) * _native.ASSET_COUNT
+
+    os.mkdir(tmp_path / "d")
+    os.mkdir(tmp_path / "d" / "kernel")
+    with pytest.raises(IsADirectoryError) as info:
+        _native.extract_all_to_each(tmp_path / "d")
+    assert info.value.results == (-errno.EISDIR, 0, 0)

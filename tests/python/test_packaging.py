@@ -278,10 +278,13 @@ def test_damaged_payloads_raise_payload_error_and_leave_nothing(corrupt_build, t
 
     cli = subprocess.run([sys.executable, "-m", "supermachine_kernel", "extract", str(tmp_path / "all")],
                          capture_output=True, text=True, env=env, cwd=tmp_path)
+    # One line for each asset that failed, naming its file.
     assert cli.returncode == 1
     lines = cli.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("supermachine-kernel: ")
-    assert "corrupt" in lines[0]
+    assert all(line.startswith("supermachine-kernel: ") and "corrupt" in line for line in lines)
+    assert [line.split(": ")[1] for line in lines] == [
+        str(tmp_path / "all" / name) for name in ("kernel", "supermachine-agent")
+    ]
 
 
 # ---- The C CLI, for comparison --------------------------------------------------

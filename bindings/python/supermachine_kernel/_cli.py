@@ -12,6 +12,10 @@ import errno
 import os
 import sys
 
+# Only for annotations (never evaluated): a name imported from it would be
+# the package's own in its stubs' eyes.
+import collections.abc
+
 from . import PayloadError, __version__, _native, assets, kernel_info
 
 PROG = "supermachine-kernel"
@@ -35,8 +39,12 @@ _Error = (OSError, PayloadError)
 
 
 def _fail(path: str, err: OSError | PayloadError) -> int:
+    return _fail_code(path, err.strerror)
+
+
+def _fail_code(path: str, strerror: str | None) -> int:
     shown = path or "''"  # as the C CLI
-    print(f"{PROG}: {shown}: {err.strerror}", file=sys.stderr)
+    print(f"{PROG}: {shown}: {strerror}", file=sys.stderr)
     return 1
 
 
@@ -58,27 +66,37 @@ def _join(dir: str, name: str) -> str:
     return dir + name if dir.endswith("/") else f"{dir}/{name}"
 
 
+def _report(dir: str, each: collections.abc.Callable[[str], tuple[int, ...]], ok_lines: bool) -> int:
+    """Run *each* (a ``_native.*_each`` function) on *dir* and report as the
+    C CLI's report() does, from the per-asset results: one line for each
+    asset that failed, naming its file; or, when none did but the call
+    failed, one line naming *dir*.  With *ok_lines*, ``PATH: ok`` on stdout
+    for each asset that passed.  Returns the exit status."""
+    error: OSError | PayloadError | None = None
+    try:
+        results = each(dir)
+    except _Error as err:
+        error = err
+        results = getattr(err, "results")
+    named = False
+    for info, code in zip(assets(), results):
+        if code == _native.NOT_ATTEMPTED or (code == 0 and not ok_lines):
+            continue
+        path = _join(dir, info.file_name)
+        if code == 0:
+            print(f"{path}: ok")
+        else:
+            _fail_code(path, _native.strerror(code))
+            named = True
+    if error is not None and not named:
+        _fail(dir, error)
+    return 0 if error is None else 1
+
+
 def _extract(args: list[str]) -> int:
     if len(args) != 1:
         return _usage_error("extract needs exactly one DIR")
-    try:
-        _native.extract_all_to(args[0])
-        return 0
-    except _Error as err:
-        first = err
-    if not args[0]:
-        # "" names no directory: joined with a file name below it would
-        # name one in the root directory.
-        return _fail(args[0], first)
-    # Name the file that failed: redo each alone (each is atomic, so redoing
-    # one that succeeded is harmless).
-    for asset, info in enumerate(assets()):
-        path = _join(args[0], info.file_name)
-        try:
-            _native.asset_extract_to_with_parents(asset, path)
-        except _Error as err:
-            return _fail(path, err)
-    return _fail(args[0], first)
+    return _report(args[0], _native.extract_all_to_each, ok_lines=False)
 
 
 def _ensure(args: list[str]) -> int:
@@ -91,30 +109,16 @@ def _ensure(args: list[str]) -> int:
             dir = _native.default_dir()
         except OSError as err:
             return _fail("$XDG_CACHE_HOME or $HOME", err)
-    try:
-        _native.ensure_assets(dir)
-    except _Error as err:
-        return _fail(dir, err)
-    print(dir)
-    return 0
+    status = _report(dir, _native.ensure_assets_each, ok_lines=False)
+    if status == 0:
+        print(dir)
+    return status
 
 
 def _verify(args: list[str]) -> int:
     if len(args) != 1:
         return _usage_error("verify needs exactly one DIR")
-    if not args[0]:
-        # As the C CLI: "" names no directory, not the root directory.
-        return _fail("", FileNotFoundError(errno.ENOENT, _native.strerror(-errno.ENOENT)))
-    status = 0
-    for asset, info in enumerate(assets()):
-        path = _join(args[0], info.file_name)
-        try:
-            _native.verify_file(asset, path)
-        except _Error as err:
-            status = _fail(path, err)
-        else:
-            print(f"{path}: ok")
-    return status
+    return _report(args[0], _native.verify_each, ok_lines=True)
 
 
 def _info(args: list[str]) -> int:

@@ -11,6 +11,10 @@
  *     -errno, which picks the subclass (FileNotFoundError, ...), and
  *     supermachine_kernel.PayloadError for SMK_ERR_* codes; on success the
  *     function returns None, or its output argument;
+ *   - the *_each functions take only the directory and return each asset's
+ *     code, a tuple in asset order (0, a negative code, or NOT_ATTEMPTED);
+ *     they raise as the functions without _each do, and the exception
+ *     carries that tuple as its `results` attribute;
  *   - the structures come back as tuples;
  *   - the GIL is released around every call that can decode or touch the
  *     disk (threads="1"), and kept for the trivial accessors (%nothread).
@@ -29,8 +33,9 @@
 #include "supermachine_kernel.h"
 
 /* Raise the exception for a code returned by the core.  filename, if not
- * NULL, is the path as os.fspath() gave it (str or bytes). */
-static void smk_py_raise(int code, PyObject *filename)
+ * NULL, is the path as os.fspath() gave it (str or bytes); results, if not
+ * NULL, becomes the exception's `results` attribute. */
+static void smk_py_raise_with(int code, PyObject *filename, PyObject *results)
 {
 	PyObject *exc = NULL, *type = NULL;
 
@@ -58,10 +63,50 @@ static void smk_py_raise(int code, PyObject *filename)
 	}
 	if (!exc)
 		return;
+	if (results && PyObject_SetAttrString(exc, "results", results) < 0) {
+		Py_DECREF(exc);
+		return;
+	}
 	type = PyObject_Type(exc);
 	PyErr_SetObject(type, exc);
 	Py_DECREF(type);
 	Py_DECREF(exc);
+}
+
+static void smk_py_raise(int code, PyObject *filename)
+{
+	smk_py_raise_with(code, filename, NULL);
+}
+
+/* A path argument as os functions take it: os.fspath(obj), a str encoded
+ * with the file system encoding and error handler (ValueError("embedded
+ * null byte") as os functions raise).  *fspath and *encoded receive new
+ * references for the caller to release, even on failure.  Returns the
+ * bytes, or NULL with an exception set. */
+static char *smk_py_path(PyObject *obj, PyObject **fspath, PyObject **encoded)
+{
+	*fspath = PyOS_FSPath(obj);
+	if (!*fspath)
+		return NULL;
+	if (!PyUnicode_FSConverter(*fspath, encoded))
+		return NULL;
+	return PyBytes_AsString(*encoded);
+}
+
+/* The per-asset codes of a *_each function, as a tuple of ints. */
+static PyObject *smk_py_results(const int *results, size_t count)
+{
+	PyObject *tuple = PyTuple_New((Py_ssize_t)count);
+	if (!tuple)
+		return NULL;
+	for (size_t i = 0; i < count; i++) {
+		PyObject *code = PyLong_FromLong(results[i]);
+		if (!code || PyTuple_SetItem(tuple, (Py_ssize_t)i, code) < 0) {
+			Py_DECREF(tuple);
+			return NULL;
+		}
+	}
+	return tuple;
 }
 %}
 
@@ -89,14 +134,7 @@ SMK_RAISE_ON_ERROR(smk_default_dir)
 
 /* ---- Paths ------------------------------------------------------------- */
 %typemap(in) const char *path (PyObject *fspath = NULL, PyObject *encoded = NULL) {
-	fspath = PyOS_FSPath($input);
-	if (!fspath)
-		SWIG_fail;
-	/* Encodes str with the file system encoding and error handler, and
-	 * raises ValueError("embedded null byte") as os functions do. */
-	if (!PyUnicode_FSConverter(fspath, &encoded))
-		SWIG_fail;
-	$1 = PyBytes_AsString(encoded);
+	$1 = smk_py_path($input, &fspath, &encoded);
 	if (!$1)
 		SWIG_fail;
 }
@@ -115,6 +153,36 @@ SMK_RAISE_ON_ERROR(smk_default_dir)
 %apply const char *path { const char *dest, const char *dir };
 
 /* ---- Output arguments -------------------------------------------------- */
+/* smk_extract_all_to_each, smk_verify_each, smk_ensure_assets_each: (dir)
+ * -> tuple of SMK_ASSET_COUNT codes; on failure, the exception of the
+ * path typemap above, carrying the tuple as `results`.  (Taking the three
+ * arguments together overrides the path typemap for dir.) */
+%typemap(in) (int *out_results, size_t count, const char *dir)
+	(int results[SMK_ASSET_COUNT], PyObject *fspath = NULL, PyObject *encoded = NULL) {
+	$1 = results;
+	$2 = SMK_ASSET_COUNT;
+	$3 = smk_py_path($input, &fspath, &encoded);
+	if (!$3)
+		SWIG_fail;
+}
+%typemap(freearg) (int *out_results, size_t count, const char *dir) {
+	Py_XDECREF(fspath$argnum);
+	Py_XDECREF(encoded$argnum);
+}
+%typemap(argout) (int *out_results, size_t count, const char *dir) {
+	PyObject *codes = smk_py_results($1, $2);
+	Py_XDECREF($result);
+	$result = NULL;
+	if (!codes)
+		SWIG_fail;
+	if (result < 0) {
+		smk_py_raise_with(result, fspath$argnum, codes);
+		Py_DECREF(codes);
+		SWIG_fail;
+	}
+	$result = codes;
+}
+
 /* smk_asset_bytes -> bytes (a copy of the process-lifetime buffer). */
 %typemap(in, numinputs=0) (const unsigned char **out_data, size_t *out_len)
 	(const unsigned char *data = NULL, size_t len = 0) {

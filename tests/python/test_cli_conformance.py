@@ -1,0 +1,31 @@
+"""python -m supermachine_kernel against tests/conformance/cli.json, the CLI
+contract every language's CLI passes (the C one through ctest's
+core.cli_conformance), run by tests/conformance/cli_cases.py."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
+import cli_cases  # noqa: E402
+
+CONTRACT = cli_cases.load()
+
+
+@pytest.fixture(scope="module")
+def runner() -> cli_cases.Runner:
+    return cli_cases.Runner([sys.executable, "-m", "supermachine_kernel"], contract=CONTRACT)
+
+
+@pytest.mark.parametrize("case", CONTRACT["cases"], ids=[c["id"] for c in CONTRACT["cases"]])
+def test_cli_case(case, runner, tmp_path):
+    runner.run(case, tmp_path / "work")
+
+
+def test_the_contract_covers_every_command():
+    commands = {c["args"][0] for c in CONTRACT["cases"] if c["args"]}
+    assert {"extract", "ensure", "verify", "info", "--version", "--help"} <= commands
