@@ -1,0 +1,29 @@
+//go:build cgo && !purego
+
+package supermachinekernel
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// The Go package's texts are the core's, so that every CLI prints the same
+// lines with cgo and without.
+func TestCodeTextsAreTheCores(t *testing.T) {
+	for code := range codeTexts {
+		if code.Error() != cStrerror(int(code)) {
+			t.Errorf("%s: %q, core %q", code.Name(), code.Error(), cStrerror(int(code)))
+		}
+	}
+	for e := syscall.Errno(1); e < 133; e++ {
+		s := e.Error()
+		if strings.HasPrefix(s, "errno ") {
+			continue // unassigned here; the CLI says "unknown error" as the core does
+		}
+		goText := strings.ToUpper(s[:1]) + s[1:]
+		if goText != cStrerror(-int(e)) {
+			t.Errorf("errno %d: Go %q, core %q", int(e), goText, cStrerror(-int(e)))
+		}
+	}
+}

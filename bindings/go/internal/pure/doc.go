@@ -1,0 +1,49 @@
+//go:build linux
+
+// Package pure is a cgo-free implementation of the supermachine-kernel
+// core's file semantics, used by the root package when cgo is off:
+// block-parallel xz decoding of the embedded payloads (Bytes), atomic
+// extraction (ExtractTo, ExtractToWithParents, ExtractAll), ensure with
+// the core's lock and stamp (Ensure, DefaultDir), byte-for-byte
+// verification (VerifyFile, Verify) and the arm64 Image header
+// (KernelHeader).
+//
+// It mirrors core/src/*.c call for call and returns the same codes: 0, a
+// negative errno, or one of the Err* constants (the SMK_ERR_* values), so
+// the root package turns them into errors as it does the C core's. It
+// shares the core's on-disk protocol — temporary names, O_TMPFILE and
+// /proc/self/fd, the flock on ".supermachine-kernel.lock", the stamp
+// format — so Go programs with and without cgo and the C CLI may work on
+// one directory at the same time. Linux only, like the core's file code.
+//
+// Decoding uses github.com/ulikunitz/xz. This package parses only the xz
+// container: the stream's index to hand every block, as a standalone
+// stream of its own, to a pool of runtime.GOMAXPROCS workers (so the xz
+// package checks each block's header, CRC64 and sizes), and, for
+// anything else (several streams, padding, damage), a walk of the
+// container as liblzma's stream decoder meets it, so that a sequential
+// decode stops where, and with the code that, liblzma's would.
+//
+// Where it cannot agree with the C core (all with payloads the build
+// would not let through, or features our payloads do not use):
+//
+//   - Filters: the xz package decodes LZMA2 only. A block using delta or
+//     BCJ filters, which liblzma decodes, is ErrUnsupported here.
+//   - Check IDs: a stream header naming a reserved check ID (2, 3, 5-9,
+//     11-15) is ErrUnsupported; liblzma decodes such a stream without
+//     verifying its check.
+//   - Verify against a damaged payload: the C core compares the bytes
+//     liblzma produced before it noticed the damage, and so may report
+//     ErrChecksum (or ErrSize) where this package, whose decoder delivers
+//     nothing of a block it cannot decode, reports ErrCorrupt.
+//   - KernelHeader of a payload damaged past its first 64 bytes but within
+//     its first block: the xz package decodes ahead and reports
+//     ErrCorrupt, where liblzma has stopped after 64 bytes and succeeds.
+//   - A path holding a NUL byte, which a C string cannot, is -EINVAL.
+//
+// testdata/cdecode.c drives core/src/decode.c with arbitrary data; with
+// SMK_C_DIFF=1, TestDifferentialDecode compares both decoders' codes over
+// some 6000 damaged payloads in every mode and finds no difference beyond
+// the two listed above. With SMK_C_CLI naming the C CLI, the tests also
+// check interoperation with it (stamps, concurrent ensure, verify, info).
+package pure

@@ -1,0 +1,210 @@
+//go:build linux
+
+package pure
+
+import (
+	"os"
+	"os/user"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Ensure, as core/src/ensure.c. The warm path reads the stamp and lstat()s
+// each file: device, inode, size, mode, mtime and ctime must be those
+// recorded right after the file was written or fully checked, with the
+// asset's recorded SHA-256. Every change made through the file system
+// moves the ctime or replaces the inode, so it is caught; Verify is the
+// full check. The slow path holds an exclusive flock on the lock file, so
+// concurrent callers — goroutines, processes, the C core — do the work
+// once; the later ones re-read the stamp under the lock and find it done.
+
+// goodByStamp says which assets are good according to the stamp.
+func goodByStamp(dir string, ps []*Payload, paths []string, ids []identity) []bool {
+	copy(ids, readStamp(dir, ps))
+	good := make([]bool, len(ps))
+	for i, p := range ps {
+		var st unix.Stat_t
+		good[i] = p != nil && ids[i].valid && unix.Lstat(paths[i], &st) == nil &&
+			stillGood(&ids[i], p, &st)
+	}
+	return good
+}
+
+func lockDir(dir string) (int, int) {
+	fd, err := unix.Open(pathJoin(dir, lockName), unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0644)
+	if err != nil {
+		return -1, neg(err)
+	}
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX)
+		if err == nil {
+			return fd, 0
+		}
+		if err != unix.EINTR {
+			unix.Close(fd)
+			return -1, neg(err)
+		}
+	}
+}
+
+func ensureIn(ps []*Payload, dir string) ([]int, int) {
+	paths := make([]string, len(ps))
+	for i, p := range ps {
+		if p != nil {
+			paths[i] = pathJoin(dir, p.FileName)
+		}
+	}
+	results := make([]int, len(ps))
+	ids := make([]identity, len(ps))
+	good := goodByStamp(dir, ps, paths, ids)
+	if allTrue(good) {
+		return results, 0
+	}
+
+	lockfd, rc := lockDir(dir)
+	if rc == -int(unix.EACCES) || rc == -int(unix.EROFS) || rc == -int(unix.EPERM) {
+		// The directory cannot be written: fine if every file is already
+		// right. A file that is not fails with the lock's code.
+		checks, _ := verifyAll(ps, dir, false)
+		for i, c := range checks {
+			if c != 0 {
+				results[i] = rc
+			}
+		}
+		return results, firstFailure(results)
+	}
+	if rc != 0 {
+		return notAttempted(len(ps)), rc
+	}
+	defer unix.Close(lockfd) // releases the lock
+
+	// Someone may have finished the work while we waited.
+	good = goodByStamp(dir, ps, paths, ids)
+	// The others may be right but unknown to the stamp (copied, touched,
+	// stamp lost): comparing them with the payloads, all at once, costs
+	// no writes, and one of the wrong size costs nothing.
+	var checks []*verifyJob
+	var checkAsset []int
+	for i, p := range ps {
+		if good[i] {
+			continue
+		}
+		checks = append(checks, &verifyJob{p: p, path: paths[i]})
+		checkAsset = append(checkAsset, i)
+	}
+	verifyJobs(checks, false)
+	var jobs []*extractJob
+	var jobAsset []int
+	for c, chk := range checks {
+		i := checkAsset[c]
+		if chk.result == 0 {
+			ids[i] = identityOf(ps[i], &chk.st)
+			continue
+		}
+		ids[i].valid = false
+		jobs = append(jobs, &extractJob{p: ps[i], dest: paths[i]})
+		jobAsset = append(jobAsset, i)
+	}
+	if len(jobs) > 0 {
+		rc = extractJobs(jobs)
+		for j, job := range jobs {
+			i := jobAsset[j]
+			results[i] = job.result
+			if job.result == 0 {
+				ids[i] = identityOf(ps[i], &job.st)
+			}
+		}
+	}
+	if wrc := writeStamp(dir, ps, ids); rc == 0 {
+		rc = wrc
+	}
+	return results, rc
+}
+
+func allTrue(v []bool) bool {
+	for _, b := range v {
+		if !b {
+			return false
+		}
+	}
+	return true
+}
+
+// Ensure makes dir hold every payload under its FileName, complete and
+// current, extracting only those missing, truncated, altered or of the
+// wrong mode (smk_ensure_assets(dir), with per-asset results). dir is
+// created with its parents if needed; the caller resolves the default
+// directory (DefaultDir). Idempotent and safe under concurrent callers
+// in any process, including ones using the C core: the slow path runs
+// under flock(".supermachine-kernel.lock") and records each file's
+// identity in ".supermachine-kernel.stamp", in the core's format, so a
+// later call that finds every identity unchanged reads no file.
+//
+// rc is the core's return value. results[i] is 0 once payload i's file is
+// right, else its failure (the extraction's code; for a directory that
+// cannot be locked for writing — -EACCES, -EROFS, -EPERM — and does not
+// already hold the right file, that code). When the directory itself
+// fails (empty: -ENOENT; a NUL byte: -EINVAL; not a directory: -ENOTDIR;
+// mkdir -p or the lock failing otherwise) every results[i] is
+// NotAttempted. A failure to write the stamp is rc alone, with every file
+// already right.
+func Ensure(ps []*Payload, dir string) (results []int, rc int) {
+	if hasNUL(dir) {
+		return notAttempted(len(ps)), codeEINVAL
+	}
+	if dir == "" {
+		return notAttempted(len(ps)), codeENOENT
+	}
+	// Cheapest case first: the directory exists.
+	var st unix.Stat_t
+	if unix.Stat(dir, &st) != nil {
+		if rc := mkdirP(dir); rc != 0 {
+			return notAttempted(len(ps)), rc
+		}
+	} else if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return notAttempted(len(ps)), codeENOTDIR
+	}
+	return ensureIn(ps, dir)
+}
+
+// maxDefaultDir is the size of the buffer smk_ensure_assets(NULL) gives
+// smk_default_dir: a longer path is -ERANGE there.
+const maxDefaultDir = 4096
+
+// DefaultDir is smk_default_dir for the given version string:
+// "$XDG_CACHE_HOME/supermachine-kernel/<version>" when XDG_CACHE_HOME is
+// an absolute path, else "$HOME/.cache/supermachine-kernel/<version>"
+// (HOME when absolute, else the user database's home directory). Returns
+// -ENOENT if no home directory can be found, -ERANGE if the path would
+// not fit the core's 4096-byte buffer.
+func DefaultDir(version string) (string, int) {
+	base := os.Getenv("XDG_CACHE_HOME")
+	suffix := ""
+	// The XDG spec says to ignore relative values.
+	if base == "" || base[0] != '/' {
+		base = homeDir()
+		if base == "" {
+			return "", codeENOENT
+		}
+		suffix = "/.cache"
+	}
+	dir := base + suffix + "/supermachine-kernel/" + version
+	if len(dir) >= maxDefaultDir {
+		return "", codeERANGE
+	}
+	return dir, 0
+}
+
+// homeDir is home_dir: $HOME, else the password database's idea of it
+// (os/user reads /etc/passwd when cgo is off).
+func homeDir() string {
+	if home := os.Getenv("HOME"); home != "" && home[0] == '/' {
+		return home
+	}
+	u, err := user.LookupId(strconv.Itoa(os.Getuid()))
+	if err == nil && u.HomeDir != "" && u.HomeDir[0] == '/' {
+		return u.HomeDir
+	}
+	return ""
+}

@@ -1,0 +1,25 @@
+package supermachinekernel
+
+// KernelImageInfo holds the fields of the kernel's arm64 Image header and
+// the release recorded at build time.
+type KernelImageInfo struct {
+	TextOffset uint64 // image load offset from a 2 MiB aligned base
+	ImageSize  uint64 // effective image size, including BSS
+	Flags      uint64 // bit 0 endianness, bits 1-2 page size, bit 3 physical placement
+	Release    string // e.g. "6.12.117", as `uname -r` would say
+}
+
+// KernelRelease is the kernel's release string recorded at build time
+// ("6.12.117").  It never decodes.
+func KernelRelease() string { return kernelRelease }
+
+// KernelInfo reads the kernel's Image header, decoding only its first
+// bytes.  A payload that is not an arm64 Image gives a [*PayloadError]
+// with [ErrNotImage].
+func KernelInfo() (KernelImageInfo, error) {
+	textOffset, imageSize, flags, rc := backendKernelHeader()
+	if rc != 0 {
+		return KernelImageInfo{}, newError("decode", Kernel, "", rc)
+	}
+	return KernelImageInfo{TextOffset: textOffset, ImageSize: imageSize, Flags: flags, Release: kernelRelease}, nil
+}

@@ -1,0 +1,155 @@
+package gotests
+
+// An outside module gets the package the way users do: the module zip
+// (golang.org/x/mod/zip, as the proxy serves it) from a file-system
+// GOPROXY, then `go get`, `go build` and a run, with cgo and without; and
+// the same vendored.  A replace directive to the checkout would not do: it
+// sees files a module zip leaves out.
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/zip"
+)
+
+const maxZipSize = 6 << 20
+
+const consumerMain = `package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	smk "` + modulePath + `"
+)
+
+// A constant context, as the seed's *_LEN allow.
+var buf [smk.InitOCILen]byte
+
+func main() {
+	dir := os.Args[1]
+	if err := smk.ExtractKernelToWithParents(filepath.Join(dir, "kernel")); err != nil {
+		panic(err)
+	}
+	if _, err := smk.EnsureAssets(dir); err != nil {
+		panic(err)
+	}
+	if err := smk.Verify(dir); err != nil {
+		panic(err)
+	}
+	b, err := smk.InitOCIBytes()
+	if err != nil {
+		panic(err)
+	}
+	copy(buf[:], b)
+	k, err := smk.KernelInfo()
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(smk.Version, smk.KernelLen, len(buf), bytes.Equal(buf[:], b), k.Release)
+}
+`
+
+// serveModule writes the module's zip, .mod and .info into a GOPROXY tree
+// and returns the proxy URL and the zip's size.
+func serveModule(t *testing.T, v string) (string, int64) {
+	proxy := t.TempDir()
+	dir := filepath.Join(proxy, modulePath, "@v")
+	must(t, os.MkdirAll(dir, 0o755))
+	mv := module.Version{Path: modulePath, Version: "v" + v}
+	f, err := os.Create(filepath.Join(dir, mv.Version+".zip"))
+	must(t, err)
+	must(t, zip.CreateFromDir(f, mv, moduleDir))
+	must(t, f.Close())
+	st, err := os.Stat(f.Name())
+	must(t, err)
+	gomod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, mv.Version+".mod"), gomod, 0o644))
+	info, _ := json.Marshal(map[string]string{"Version": mv.Version, "Time": "2026-11-01T00:00:00Z"})
+	must(t, os.WriteFile(filepath.Join(dir, mv.Version+".info"), info, 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "list"), []byte(mv.Version+"\n"), 0o644))
+	return "file://" + proxy, st.Size()
+}
+
+func TestOutsideConsumer(t *testing.T) {
+	v := version(t)
+	proxy, size := serveModule(t, v)
+	if size > maxZipSize {
+		t.Errorf("module zip is %d bytes, over %d", size, maxZipSize)
+	}
+	t.Logf("module zip: %d bytes (%.2f MiB)", size, float64(size)/(1<<20))
+
+	consumer := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(consumer, "go.mod"), []byte("module example.com/consumer\n\ngo 1.22\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(consumer, "main.go"), []byte(consumerMain), 0o644))
+	// A module cache of its own, so that no earlier run's copy of the
+	// module is used; the module's own dependencies come from the
+	// machine's module cache, itself a GOPROXY tree (the module's own
+	// build downloaded them), ours only from the file-system proxy.
+	env := []string{
+		"GOPROXY=" + proxy + ",file://" + filepath.Join(goEnv(t, "GOMODCACHE"), "cache", "download") + ",off",
+		"GOMODCACHE=" + filepath.Join(t.TempDir(), "modcache"),
+		"GOFLAGS=-mod=mod -modcacherw",
+		"GOSUMDB=off",
+		"GOWORK=off",
+	}
+	run(t, consumer, env, goTool(), "get", modulePath+"@v"+v)
+	want := v + " "
+	for _, cgo := range []string{"1", "0"} {
+		for _, vendored := range []bool{false, true} {
+			name := "cgo=" + cgo
+			buildEnv := append(env[:len(env):len(env)], "CGO_ENABLED="+cgo)
+			flags := []string{"build", "-o", "consumer"}
+			if vendored {
+				name += ",vendored"
+				run(t, consumer, env, goTool(), "mod", "vendor")
+				buildEnv = append(buildEnv, "GOFLAGS=-mod=vendor -modcacherw")
+			}
+			t.Run(name, func(t *testing.T) {
+				run(t, consumer, buildEnv, goTool(), flags...)
+				out := run(t, consumer, nil, filepath.Join(consumer, "consumer"), filepath.Join(t.TempDir(), "assets"))
+				if !strings.HasPrefix(out, want) || !strings.HasSuffix(out, " true "+kernelRelease(t)+"\n") {
+					t.Errorf("consumer printed %q", out)
+				}
+			})
+			if vendored {
+				must(t, os.RemoveAll(filepath.Join(consumer, "vendor")))
+			}
+		}
+	}
+}
+
+func goEnv(t testing.TB, name string) string {
+	return strings.TrimSpace(run(t, repo, nil, goTool(), "env", name))
+}
+
+func kernelRelease(t testing.TB) string {
+	var m struct {
+		Assets []struct{ Name, Release string }
+	}
+	b, err := os.ReadFile(filepath.Join(repo, "payloads/manifest.json"))
+	must(t, err)
+	must(t, json.Unmarshal(b, &m))
+	for _, a := range m.Assets {
+		if a.Name == "kernel" {
+			return a.Release
+		}
+	}
+	t.Fatal("no kernel in the manifest")
+	return ""
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The Go module's suites (run by scripts/test-all):
+#   formatting, vet and staticcheck with cgo and without; the drift check of
+#   the generated copies; go test with cgo and with CGO_ENABLED=0, each also
+#   under -race; then tests/go: an outside consumer through a file-system
+#   GOPROXY and vendored, the CLI contract (tests/conformance/cli.json)
+#   against both builds of the command and the C CLI, the shared ensure
+#   protocol, staticcheck's SA1019 on callers of the deprecated aliases.
+#
+#   tests/go/run.sh [C_CLI]     C_CLI: the C supermachine-kernel to compare
+#                               with (default: build/test/core/supermachine-kernel)
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+module=$repo/bindings/go
+c_cli=${1:-$repo/build/test/core/supermachine-kernel}
+[ -x "$c_cli" ] || { echo "tests/go/run.sh: no C CLI at $c_cli (build it first)" >&2; exit 1; }
+export GOWORK=off GOFLAGS=-mod=readonly
+
+step() { printf '\n--> go: %s\n' "$*"; }
+
+# staticcheck from the module proxy, pinned, installed once into .deps/.
+staticcheck=$repo/.deps/go-bin/staticcheck
+if [ ! -x "$staticcheck" ]; then
+    step "install staticcheck"
+    GOBIN=$repo/.deps/go-bin GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+
+cd "$module"
+step "gofmt, the drift check of the generated copies"
+unformatted=$(gofmt -l . "$repo/tests/go")
+[ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; exit 1; }
+go run ./internal/gen -check
+
+# The pure-Go path is tested twice: without cgo, and with -tags purego
+# under the race detector (which needs cgo); the cgo path under -race too.
+export SMK_C_CLI=$c_cli
+for mode in "CGO_ENABLED=1" "CGO_ENABLED=0" "CGO_ENABLED=1 -tags=purego"; do
+    env=${mode%% *} tags=
+    [ "$mode" = "$env" ] || tags=${mode#* }
+    step "$mode: vet, staticcheck"
+    env "$env" go vet $tags ./...
+    env "$env" "$staticcheck" $tags ./...
+done
+for cgo in 1 0; do
+    step "CGO_ENABLED=$cgo: go test"
+    CGO_ENABLED=$cgo go test -count=1 ./...
+done
+step "go test -race (cgo), and the root package with -tags=purego"
+CGO_ENABLED=1 go test -count=1 -race ./...
+CGO_ENABLED=1 go test -count=1 -race -tags=purego .
+
+step "tests/go: consumer via GOPROXY and vendored, CLI contract, shared protocol"
+cd "$repo/tests/go"
+go vet ./...
+SMK_STATICCHECK=$staticcheck go test -count=1 -v ./... 2>&1 | grep -v '^=== '
