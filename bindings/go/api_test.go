@@ -161,6 +161,25 @@ func TestSeedFunctionsWriteTheirAsset(t *testing.T) {
 	}
 }
 
+func TestPathWithNULIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "kernel\x00junk")
+	for name, err := range map[string]error{
+		"ExtractKernelTo": ExtractKernelTo(p), "ExtractAll": ExtractAll(p), "Verify": Verify(p),
+		"VerifyFile": VerifyFile(Kernel, p),
+	} {
+		if !errors.Is(err, syscall.EINVAL) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := EnsureAssets(p); !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("EnsureAssets: %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("wrote %v", entries)
+	}
+}
+
 func TestErrorsAreFsErrors(t *testing.T) {
 	dir := t.TempDir()
 	dest := filepath.Join(dir, "missing", "kernel")

@@ -101,6 +101,9 @@ func (a Asset) ExtractTo(path string) error {
 	if !a.valid() {
 		return errInvalidAsset(a)
 	}
+	if err := checkPath("extract", path); err != nil {
+		return err
+	}
 	return newError("extract", a, path, backendExtract(a, path, false))
 }
 
@@ -109,6 +112,9 @@ func (a Asset) ExtractTo(path string) error {
 func (a Asset) ExtractToWithParents(path string) error {
 	if !a.valid() {
 		return errInvalidAsset(a)
+	}
+	if err := checkPath("extract", path); err != nil {
+		return err
 	}
 	return newError("extract", a, path, backendExtract(a, path, true))
 }
@@ -122,6 +128,9 @@ func (a Asset) ExtractToWithParents(path string) error {
 func VerifyFile(a Asset, path string) error {
 	if !a.valid() {
 		return errInvalidAsset(a)
+	}
+	if err := checkPath("verify", path); err != nil {
+		return err
 	}
 	return newError("verify", a, path, backendVerifyFile(a, path))
 }

@@ -18,6 +18,9 @@ func DefaultDir() (string, error) {
 // assets are decoded together, on all cores.  On failure, files already
 // renamed into place stay (each one complete).
 func ExtractAll(dir string) error {
+	if err := checkPath("extract", dir); err != nil {
+		return err
+	}
 	results, rc := backendExtractAll(dir)
 	return dirError("extract", dir, results, rc)
 }
@@ -41,6 +44,9 @@ func EnsureAssets(dir string) (string, error) {
 			return "", err
 		}
 	}
+	if err := checkPath("ensure", dir); err != nil {
+		return "", err
+	}
 	results, rc := backendEnsure(dir)
 	if err := dirError("ensure", dir, results, rc); err != nil {
 		return "", err
@@ -53,6 +59,9 @@ func EnsureAssets(dir string) (string, error) {
 // returns nil if all match, else one error per asset that does not
 // ([*MismatchError] or [*fs.PathError], naming the asset's file), joined.
 func Verify(dir string) error {
+	if err := checkPath("verify", dir); err != nil {
+		return err
+	}
 	results, rc := backendVerify(dir)
 	return dirError("verify", dir, results, rc)
 }

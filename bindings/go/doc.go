@@ -16,7 +16,8 @@
 //
 // With cgo (the default, and the fast path) the package compiles a copy of
 // the project's C core (it needs a C compiler and liblzma's development
-// files, found through pkg-config).  With CGO_ENABLED=0 it embeds the same
+// files, found through pkg-config).  With CGO_ENABLED=0 (or the build tag
+// purego) it embeds the same
 // .xz payloads with go:embed and decodes them with
 // github.com/ulikunitz/xz, in parallel across xz blocks, every block's
 // CRC64 checked.  Both give the same bytes, the same errors and the same

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"syscall"
 )
 
@@ -140,6 +141,16 @@ func assetPath(dir string, a Asset) string {
 		return dir + name
 	}
 	return dir + "/" + name
+}
+
+// checkPath refuses a path the operating system could not be given as it
+// is: one holding a NUL byte (a C string would end there and name another
+// file), as the os package does.
+func checkPath(op, path string) error {
+	if strings.IndexByte(path, 0) >= 0 {
+		return &fs.PathError{Op: op, Path: path, Err: syscall.EINVAL}
+	}
+	return nil
 }
 
 func errInvalidAsset(a Asset) error {
