@@ -210,7 +210,7 @@ func TestErrorsAreFsErrors(t *testing.T) {
 	must(t, os.WriteFile(p, bytes.Repeat([]byte{'x'}, SupermachineAgentLen), 0o755))
 	err = VerifyFile(SupermachineAgent, p)
 	var m *MismatchError
-	if !errors.Is(err, ErrChecksum) || !errors.As(err, &m) || m.Asset != "supermachine_agent" || m.Path != p {
+	if !errors.Is(err, ErrChecksum) || !errors.As(err, &m) || m.Asset != SupermachineAgent || m.Path != p {
 		t.Errorf("verify of other bytes: %#v", err)
 	}
 	if m != nil && m.Error() != "verify "+p+": content differs from the asset's (asset supermachine_agent)" {

@@ -118,7 +118,7 @@ func TestVerifyCases(t *testing.T) {
 				err := VerifyFile(asset, path)
 				checkCode(t, err, tc.Error, path, c.ErrorCodes)
 				var m *MismatchError
-				if errors.As(err, &m) && (m.Asset != a.Name || m.Path != path) {
+				if errors.As(err, &m) && (m.Asset != asset || m.Path != path) {
 					t.Errorf("%v: names asset %q file %q", err, m.Asset, m.Path)
 				}
 				// Verify of the whole directory names the same file.

@@ -54,7 +54,7 @@ func (c Code) Name() string { return codeTexts[c][0] }
 // one.
 type PayloadError struct {
 	Op    string // "decode", "extract", "verify", "ensure"
-	Asset string // the asset's name, "kernel"
+	Asset Asset  // the asset whose payload is damaged
 	Path  string // the file being written or checked, or ""
 	Code  Code   // ErrCorrupt, ErrUnsupported, ErrSize, ErrNotImage, ErrInternal
 }
@@ -71,7 +71,7 @@ func (e *PayloadError) Unwrap() error { return e.Code }
 
 // MismatchError reports a file that is not the asset it should be.
 type MismatchError struct {
-	Asset string // the asset's name, "kernel"
+	Asset Asset  // the asset the file should be
 	Path  string // the file
 	Code  Code   // ErrNotRegular, ErrSize, ErrMode or ErrChecksum
 }
@@ -95,21 +95,17 @@ func newError(op string, a Asset, path string, rc int) error {
 		return &fs.PathError{Op: op, Path: path, Err: syscall.Errno(-rc)}
 	}
 	code := Code(rc)
-	name := ""
-	if a.valid() {
-		name = assetTable[a].Name
-	}
 	switch code {
 	case ErrNotRegular, ErrMode, ErrChecksum:
-		return &MismatchError{Asset: name, Path: path, Code: code}
+		return &MismatchError{Asset: a, Path: path, Code: code}
 	case ErrSize:
 		// A file being checked is shorter or longer; a payload being
 		// decoded gave the wrong length.
 		if op == "verify" {
-			return &MismatchError{Asset: name, Path: path, Code: code}
+			return &MismatchError{Asset: a, Path: path, Code: code}
 		}
 	}
-	return &PayloadError{Op: op, Asset: name, Path: path, Code: code}
+	return &PayloadError{Op: op, Asset: a, Path: path, Code: code}
 }
 
 // dirError turns the per-asset results of a call on dir into one error:

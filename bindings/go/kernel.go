@@ -1,5 +1,7 @@
 package supermachinekernel
 
+import "sync"
+
 // KernelImageInfo holds the fields of the kernel's arm64 Image header and
 // the release recorded at build time.
 type KernelImageInfo struct {
@@ -16,10 +18,25 @@ func KernelRelease() string { return kernelRelease }
 // KernelInfo reads the kernel's Image header, decoding only its first
 // bytes.  A payload that is not an arm64 Image gives a [*PayloadError]
 // with [ErrNotImage].
+//
+// The first successful call's result is kept: later calls return it at
+// once.  Safe for concurrent use.
 func KernelInfo() (KernelImageInfo, error) {
-	textOffset, imageSize, flags, rc := backendKernelHeader()
-	if rc != 0 {
-		return KernelImageInfo{}, newError("decode", Kernel, "", rc)
+	kernelInfo.Lock()
+	defer kernelInfo.Unlock()
+	if !kernelInfo.done {
+		textOffset, imageSize, flags, rc := backendKernelHeader()
+		if rc != 0 {
+			return KernelImageInfo{}, newError("decode", Kernel, "", rc)
+		}
+		kernelInfo.info = KernelImageInfo{TextOffset: textOffset, ImageSize: imageSize, Flags: flags, Release: kernelRelease}
+		kernelInfo.done = true
 	}
-	return KernelImageInfo{TextOffset: textOffset, ImageSize: imageSize, Flags: flags, Release: kernelRelease}, nil
+	return kernelInfo.info, nil
+}
+
+var kernelInfo struct {
+	sync.Mutex
+	info KernelImageInfo
+	done bool
 }

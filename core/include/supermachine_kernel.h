@@ -377,7 +377,10 @@ SMK_API int smk_ensure_assets(const char *dir);
  *         -ENOMEM; SMK_ERR_NOT_REGULAR, SMK_ERR_SIZE, SMK_ERR_MODE,
  *         SMK_ERR_CHECKSUM (a byte differs, or the file was written while
  *         it was being read), checked in that order; SMK_ERR_CORRUPT,
- *         SMK_ERR_UNSUPPORTED if the embedded payload cannot be decoded.
+ *         SMK_ERR_UNSUPPORTED if the embedded payload cannot be decoded
+ *         (a damaged payload is reported as such, never as a difference
+ *         of the file: bytes that differ count only once the block they
+ *         came from has passed its check).
  * @since 0.1.0
  */
 SMK_API int smk_verify_file(smk_asset asset, const char *path);

@@ -157,14 +157,24 @@ static int emit(struct smk_decode_target *t, const unsigned char *buf,
 
 /* Run an initialised decoder over all of [in, in+in_size), sending the
  * output to the target from out_offset on.  Returns 0 once the decoder
- * reports the end, having produced exactly out_size bytes. */
+ * reports the end, having produced exactly out_size bytes, else the
+ * payload's or the target's error.
+ *
+ * In compare mode a difference from the file is not the answer yet: the
+ * bytes that differ may be what liblzma made of damaged data before its
+ * check caught it.  So the decoder runs on to the end (comparing no more),
+ * and *mismatch receives the file's code (SMK_ERR_CHECKSUM, SMK_ERR_SIZE)
+ * only if the payload proves sound; a damaged payload is reported as
+ * such, never blamed on the file. */
 static int run_decoder(lzma_stream *strm, struct smk_decode_target *t,
                        const unsigned char *in, size_t in_size,
                        uint64_t out_offset, uint64_t out_size,
-                       const struct buffers *bufs)
+                       const struct buffers *bufs, int *mismatch)
 {
 	uint64_t produced = 0;
 	lzma_ret ret;
+
+	*mismatch = 0;
 
 	strm->next_in = in;
 	strm->avail_in = in_size;
@@ -186,10 +196,13 @@ static int run_decoder(lzma_stream *strm, struct smk_decode_target *t,
 		size_t got = room - strm->avail_out;
 		if (got > out_size - produced)
 			return SMK_ERR_SIZE;
-		if (t->mode != SMK_DECODE_MEMORY && got > 0) {
+		if (t->mode != SMK_DECODE_MEMORY && got > 0 && !*mismatch) {
 			int rc = emit(t, bufs->out, got, out_offset + produced,
 			              bufs);
-			if (rc)
+			if (t->mode == SMK_DECODE_COMPARE &&
+			    (rc == SMK_ERR_CHECKSUM || rc == SMK_ERR_SIZE))
+				*mismatch = rc;
+			else if (rc)
 				return rc;
 		}
 		produced += got;
@@ -226,7 +239,7 @@ static int decode_block(const struct item *it, const struct buffers *bufs)
 	lzma_block block;
 	lzma_stream strm = LZMA_STREAM_INIT;
 	lzma_ret ret;
-	int rc;
+	int rc, mismatch;
 
 	memset(&block, 0, sizeof block);
 	filters[0].id = LZMA_VLI_UNKNOWN;
@@ -257,10 +270,12 @@ static int decode_block(const struct item *it, const struct buffers *bufs)
 	}
 	rc = run_decoder(&strm, t, p + block.header_size,
 	                 (size_t)(it->in_size - block.header_size),
-	                 it->out_offset, it->out_size, bufs);
+	                 it->out_offset, it->out_size, bufs, &mismatch);
 	/* The block decoder must have consumed padding and check too. */
 	if (rc == 0 && !failed(t) && strm.avail_in != 0)
 		rc = SMK_ERR_CORRUPT;
+	if (rc == 0)
+		rc = mismatch;
 	lzma_end(&strm);
 	free_filters(filters);
 	return rc;
@@ -271,13 +286,13 @@ static int decode_stream(const struct item *it, const struct buffers *bufs)
 	struct smk_decode_target *t = it->target;
 	lzma_stream strm = LZMA_STREAM_INIT;
 	lzma_ret ret = lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED);
-	int rc;
+	int rc, mismatch;
 	if (ret != LZMA_OK)
 		return lzma_code_to_error(ret);
 	rc = run_decoder(&strm, t, t->payload->data, t->payload->data_size, 0,
-	                 it->out_size, bufs);
+	                 it->out_size, bufs, &mismatch);
 	lzma_end(&strm);
-	return rc;
+	return rc ? rc : mismatch;
 }
 
 static int copy_raw(const struct item *it, const struct buffers *bufs)

@@ -2,7 +2,8 @@
 #  1. kernel.xz with one flipped byte, manifest unchanged: the build refuses.
 #  2. The manifest updated to accept the damaged kernel.xz and a truncated
 #     supermachine-agent.xz: the build succeeds, and at run time both fail
-#     with SMK_ERR_CORRUPT and leave no file (corrupt/corrupt_check.c).
+#     with SMK_ERR_CORRUPT and leave no file, and verifying a correct kernel
+#     file reports the payload, not the file (corrupt/corrupt_check.c).
 #   cmake -DSOURCE=... -DPAYLOADS=... -DWORK=... -DGENERATOR=... -DCC=...
 #         -P run_corrupt.cmake
 file(REMOVE_RECURSE "${WORK}")
@@ -85,7 +86,14 @@ execute_process(COMMAND "${CMAKE_COMMAND}" --build "${WORK}/build2"
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "build failed:\n${out}\n${err}")
 endif()
-execute_process(COMMAND "${WORK}/build2/corrupt_check" "${WORK}/out"
+# The kernel as it should be, for verify: a correct file must not be
+# blamed for the payload's damage.
+execute_process(COMMAND sh -c "xz -dc '${PAYLOADS}/${kxz}' > '${WORK}/good-kernel' && chmod 0644 '${WORK}/good-kernel'"
+  RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "could not decode ${PAYLOADS}/${kxz} with xz")
+endif()
+execute_process(COMMAND "${WORK}/build2/corrupt_check" "${WORK}/out" "${WORK}/good-kernel"
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 message(STATUS "${out}${err}")
 if(NOT rc EQUAL 0)

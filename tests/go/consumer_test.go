@@ -7,9 +7,11 @@ package gotests
 // sees files a module zip leaves out.
 
 import (
+	stdzip "archive/zip"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -70,6 +72,7 @@ func serveModule(t *testing.T, v string) (string, int64) {
 	must(t, f.Close())
 	st, err := os.Stat(f.Name())
 	must(t, err)
+	checkZipHoldsTheCommittedFiles(t, f.Name())
 	gomod, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, mv.Version+".mod"), gomod, 0o644))
@@ -151,5 +154,27 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkZipHoldsTheCommittedFiles: the proxy serves what git holds at the
+// tag, so the zip made from the working tree must hold exactly the files
+// git tracks in the module (nothing generated but uncommitted, no build
+// output).
+func checkZipHoldsTheCommittedFiles(t *testing.T, zipPath string) {
+	r, err := stdzip.OpenReader(zipPath)
+	must(t, err)
+	defer r.Close()
+	var inZip []string
+	for _, f := range r.File {
+		// "<module>@<version>/<file>"
+		_, file, _ := strings.Cut(strings.TrimPrefix(f.Name, modulePath+"@"), "/")
+		inZip = append(inZip, file)
+	}
+	tracked := strings.Fields(run(t, moduleDir, nil, "git", "ls-files", "."))
+	sort.Strings(inZip)
+	sort.Strings(tracked)
+	if strings.Join(inZip, "\n") != strings.Join(tracked, "\n") {
+		t.Errorf("the module zip holds other files than git tracks in bindings/go:\nzip: %v\ngit: %v", inZip, tracked)
 	}
 }

@@ -45,9 +45,14 @@ for cgo in 1 0; do
     step "CGO_ENABLED=$cgo: go test"
     CGO_ENABLED=$cgo go test -count=1 ./...
 done
+step "the pure-Go decoder against the core's, on some 6000 damaged payloads"
+SMK_C_DIFF=1 CGO_ENABLED=0 go test -count=1 -run TestDifferentialDecode ./internal/pure
+
 step "go test -race (cgo), and the root package with -tags=purego"
 CGO_ENABLED=1 go test -count=1 -race ./...
-CGO_ENABLED=1 go test -count=1 -race -tags=purego .
+# (the purego run: the tests that run goroutines at once; the rest only
+# decodes more slowly under the race detector)
+CGO_ENABLED=1 go test -count=1 -race -tags=purego -run 'Concurrent|Decoded|Ensure' .
 
 step "tests/go: consumer via GOPROXY and vendored, CLI contract, shared protocol"
 cd "$repo/tests/go"

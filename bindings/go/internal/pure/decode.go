@@ -261,6 +261,12 @@ func decodeStream(it *item, bufs *buffers) int {
 // it. For a sequential decode, w says where liblzma would stop: the
 // decode stops after the output liblzma would have produced, with
 // liblzma's code.
+//
+// In compare mode a difference from the file is not the answer yet (the
+// bytes may be what the decoder made of damaged data before a check
+// caught it): the decode runs on to its end, comparing no more, and the
+// file's code (ErrChecksum, ErrSize) is returned only if the payload
+// proves sound, as the core does.
 func run(t *target, r io.Reader, outOff, outSize int64, bufs *buffers, w *walkResult) int {
 	sizeErr := ErrSize
 	if w == nil {
@@ -268,15 +274,23 @@ func run(t *target, r io.Reader, outOff, outSize int64, bufs *buffers, w *walkRe
 	}
 	stops := w != nil && !w.clean
 	var produced int64
+	mismatch := 0
+	// done is the answer of a decode that ended with rc.
+	done := func(rc int) int {
+		if rc == 0 {
+			return mismatch
+		}
+		return rc
+	}
 	for {
 		if stops && produced >= w.out {
 			// Where liblzma stops producing: let the xz package read on
 			// to there (a block's check comes first), then stop.
 			var probe [1]byte
 			if _, err := readFull(r, probe[:]); err != nil {
-				return w.stopped(err, t.mode == modeMemory && produced == outSize)
+				return done(w.stopped(err, t.mode == modeMemory && produced == outSize))
 			}
-			return w.verdict(t.mode == modeMemory && produced == outSize)
+			return done(w.verdict(t.mode == modeMemory && produced == outSize))
 		}
 		var out []byte
 		if t.mode == modeMemory {
@@ -304,8 +318,11 @@ func run(t *target, r io.Reader, outOff, outSize int64, bufs *buffers, w *walkRe
 		if int64(n) > outSize-produced {
 			return sizeErr
 		}
-		if t.mode != modeMemory && n > 0 {
-			if rc := emit(t, out[:n], outOff+produced, bufs); rc != 0 {
+		if t.mode != modeMemory && n > 0 && mismatch == 0 {
+			rc := emit(t, out[:n], outOff+produced, bufs)
+			if t.mode == modeCompare && (rc == ErrChecksum || rc == ErrSize) {
+				mismatch = rc
+			} else if rc != 0 {
 				return rc
 			}
 		}
@@ -315,18 +332,18 @@ func run(t *target, r io.Reader, outOff, outSize int64, bufs *buffers, w *walkRe
 		}
 		if err != nil {
 			if stops {
-				return w.stopped(err, t.mode == modeMemory && produced == outSize)
+				return done(w.stopped(err, t.mode == modeMemory && produced == outSize))
 			}
-			return xzCode(err)
+			return done(xzCode(err))
 		}
 		if t.failed() {
-			return 0 // another part failed; stop early
+			return mismatch // another part failed; stop early
 		}
 	}
 	if produced != outSize {
 		return sizeErr
 	}
-	return 0
+	return mismatch
 }
 
 var errNoProgress = errors.New("xz reader makes no progress")

@@ -32,10 +32,6 @@
 //   - Check IDs: a stream header naming a reserved check ID (2, 3, 5-9,
 //     11-15) is ErrUnsupported; liblzma decodes such a stream without
 //     verifying its check.
-//   - Verify against a damaged payload: the C core compares the bytes
-//     liblzma produced before it noticed the damage, and so may report
-//     ErrChecksum (or ErrSize) where this package, whose decoder delivers
-//     nothing of a block it cannot decode, reports ErrCorrupt.
 //   - KernelHeader of a payload damaged past its first 64 bytes but within
 //     its first block: the xz package decodes ahead and reports
 //     ErrCorrupt, where liblzma has stopped after 64 bytes and succeeds.
