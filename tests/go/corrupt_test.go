@@ -50,12 +50,7 @@ func TestDamagedPayload(t *testing.T) {
 	must(t, os.WriteFile(xz, b, 0o644))
 
 	probe := t.TempDir()
-	gomod := "module example.com/probe\n\ngo 1.22\n\nrequire " + modulePath + " v0.0.0\n\nreplace " + modulePath + " => " + copyDir + "\n"
-	must(t, os.WriteFile(filepath.Join(probe, "go.mod"), []byte(gomod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(probe, "go.sum"), sum, 0o644))
-	must(t, os.WriteFile(filepath.Join(probe, "main.go"), []byte(corruptProbe), 0o644))
+	programUsing(t, probe, copyDir, corruptProbe)
 
 	good := filepath.Join(t.TempDir(), "good")
 	run(t, repo, nil, cli(t, true), "extract", good)

@@ -17,13 +17,8 @@ const helloWithPackage = "package main\n\nimport (\n\t\"fmt\"\n\n\tsmk \"" + mod
 func BenchmarkSizes(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
-		gomod := "module example.com/hello\n\ngo 1.22\n\nrequire " + modulePath + " v0.0.0\n\nreplace " + modulePath + " => " + moduleDir + "\n"
-		must(b, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-		sum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
-		must(b, err)
-		must(b, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
 		size := func(src, cgo string) float64 {
-			must(b, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644))
+			programUsing(b, dir, moduleDir, src)
 			out := filepath.Join(dir, "hello")
 			run(b, dir, []string{"CGO_ENABLED=" + cgo, "GOFLAGS=-mod=mod", "GOWORK=off"}, goTool(), "build", "-o", out, ".")
 			st, err := os.Stat(out)

@@ -6,7 +6,6 @@ package gotests
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -28,12 +27,8 @@ func staticcheck(t testing.TB) string {
 func TestStaticcheckFlagsDeprecatedCallers(t *testing.T) {
 	sc := staticcheck(t)
 	dir := t.TempDir()
-	must(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/caller\n\ngo 1.22\n\nrequire "+modulePath+" v0.0.0\n\nreplace "+modulePath+" => "+moduleDir+"\n"), 0o644))
 	src := "package main\n\nimport smk \"" + modulePath + "\"\n\nfunc main() {\n\t_ = smk.ExtractTo(\"k\")\n\t_ = smk.ExtractToWithParents(\"k\")\n\t_ = smk.ExtractKernelTo(\"k\")\n}\n"
-	must(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644))
-	sum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
-	must(t, err)
-	must(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
+	programUsing(t, dir, moduleDir, src)
 	cmd := exec.Command(sc, "./...")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")

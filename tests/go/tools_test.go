@@ -108,3 +108,17 @@ func cCLI(t testing.TB) string {
 	}
 	return p
 }
+
+// programUsing writes, in dir, a main package with source src in a module
+// that requires the package from the module tree at target (a replace
+// directive: for tests that look at the package's behaviour, not at how it
+// is fetched).
+func programUsing(t testing.TB, dir, target, src string) {
+	t.Helper()
+	gomod := "module example.com/program\n\ngo 1.22\n\nrequire " + modulePath + " v0.0.0\n\nreplace " + modulePath + " => " + target + "\n"
+	sum, err := os.ReadFile(filepath.Join(moduleDir, "go.sum"))
+	must(t, err)
+	for name, content := range map[string][]byte{"go.mod": []byte(gomod), "go.sum": sum, "main.go": []byte(src)} {
+		must(t, os.WriteFile(filepath.Join(dir, name), content, 0o644))
+	}
+}

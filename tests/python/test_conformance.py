@@ -9,10 +9,15 @@ import errno
 import os
 import pathlib
 import shutil
+import sys
 
 import pytest
 
 import supermachine_kernel as smk
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
+import cli_cases  # noqa: E402  (the verify changes, written once)
 from conftest import (
     EXTRACT,
     assert_is_asset,
@@ -123,36 +128,13 @@ def test_extract_case(case, asset, tmp_path, monkeypatch, manifest):
             shutil.rmtree(root)
 
 
-def apply_change(path: pathlib.Path, change: str) -> None:
-    if change == "none":
-        pass
-    elif change == "delete":
-        path.unlink()
-    elif change == "truncate":
-        os.truncate(path, path.stat().st_size // 2)
-    elif change == "flip-last-byte":
-        with open(path, "r+b") as f:
-            f.seek(-1, os.SEEK_END)
-            b = f.read(1)[0]
-            f.seek(-1, os.SEEK_END)
-            f.write(bytes([b ^ 0xFF]))
-    elif change == "chmod-0600":
-        os.chmod(path, 0o600)
-    elif change == "replace-with-symlink":
-        aside = path.with_name(path.name + ".real")
-        path.rename(aside)
-        path.symlink_to(aside.name)
-    else:
-        raise AssertionError(f"unknown change {change}")
-
-
 @pytest.mark.parametrize("asset", [a["asset"] for a in ASSET_ENTRIES])
 @pytest.mark.parametrize("case", CASES["verify"], ids=[c["id"] for c in CASES["verify"]])
 def test_verify_case(case, asset, tmp_path):
     entry = next(a for a in ASSET_ENTRIES if a["asset"] == asset)
     path = tmp_path / entry["file"]
     EXTRACT[asset][0](path)
-    apply_change(path, case["change"])
+    cli_cases.damage(path, case["change"])
     if "error" in case:
         with pytest.raises((OSError, smk.PayloadError)) as info:
             smk.verify_file(asset, path)
