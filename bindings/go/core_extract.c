@@ -420,9 +420,17 @@ void smk_fill_results(int *out_results, size_t count, int value)
 		out_results[i] = value;
 }
 
+void smk_copy_results(int *out_results, size_t count,
+                      const int results[SMK_ASSET_COUNT])
+{
+	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
+		out_results[i] = results[i];
+}
+
 int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 {
 	struct smk_extract_job jobs[SMK_ASSET_COUNT];
+	int results[SMK_ASSET_COUNT];
 	char *paths[SMK_ASSET_COUNT];
 	int rc;
 
@@ -443,8 +451,9 @@ int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 		jobs[i].dest = paths[i];
 	}
 	rc = smk_extract_jobs(jobs, SMK_ASSET_COUNT);
-	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
-		out_results[i] = jobs[i].result;
+	for (int i = 0; i < SMK_ASSET_COUNT; i++)
+		results[i] = jobs[i].result;
+	smk_copy_results(out_results, count, results);
 	smk_free_asset_paths(paths);
 	return rc;
 }

@@ -164,9 +164,30 @@ int smk_verify_file(smk_asset asset, const char *path)
 	return smk_verify_jobs(&job, 1, 1);
 }
 
-int smk_verify_each(int *out_results, size_t count, const char *dir)
+int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
+                     int results[SMK_ASSET_COUNT])
 {
 	struct smk_verify_job jobs[SMK_ASSET_COUNT];
+	int rc;
+
+	memset(jobs, 0, sizeof jobs);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].path = paths[i];
+	}
+	/* Only a caller that wants no results may stop at the first
+	 * failure. */
+	rc = smk_verify_jobs(jobs, SMK_ASSET_COUNT, results == NULL);
+	if (results) {
+		for (int i = 0; i < SMK_ASSET_COUNT; i++)
+			results[i] = jobs[i].result;
+	}
+	return rc;
+}
+
+int smk_verify_each(int *out_results, size_t count, const char *dir)
+{
+	int results[SMK_ASSET_COUNT];
 	char *paths[SMK_ASSET_COUNT];
 	int rc;
 
@@ -180,16 +201,8 @@ int smk_verify_each(int *out_results, size_t count, const char *dir)
 	rc = smk_asset_paths(dir, paths);
 	if (rc)
 		return rc;
-	memset(jobs, 0, sizeof jobs);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
-		jobs[i].path = paths[i];
-	}
-	/* Only the caller that wants no results may stop at the first
-	 * failure. */
-	rc = smk_verify_jobs(jobs, SMK_ASSET_COUNT, count == 0);
-	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
-		out_results[i] = jobs[i].result;
+	rc = smk_verify_paths(paths, count ? results : NULL);
+	smk_copy_results(out_results, count, results);
 	smk_free_asset_paths(paths);
 	return rc;
 }

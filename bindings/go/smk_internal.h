@@ -125,6 +125,13 @@ struct smk_verify_job {
 SMK_HIDDEN int smk_verify_jobs(struct smk_verify_job *jobs, size_t count,
                                int first_failure_only);
 
+/* Checks every asset at paths[asset] (as from smk_asset_paths()) and
+ * returns the first failure in asset order, or 0.  With @results, every
+ * asset is checked and results[i] receives asset i's code; without, the
+ * check stops at the first cheap failure. */
+SMK_HIDDEN int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
+                                int results[SMK_ASSET_COUNT]);
+
 /* Joins dir and name into a malloc'd string, or NULL. */
 SMK_HIDDEN char *smk_path_join(const char *dir, const char *name);
 
@@ -136,5 +143,9 @@ SMK_HIDDEN void smk_free_asset_paths(char *paths[SMK_ASSET_COUNT]);
 
 /* Sets every element of out_results[0..count) to @value. */
 SMK_HIDDEN void smk_fill_results(int *out_results, size_t count, int value);
+/* Copies the per-asset results into a caller's array of @count elements
+ * (those from SMK_ASSET_COUNT on keep what they hold). */
+SMK_HIDDEN void smk_copy_results(int *out_results, size_t count,
+                                 const int results[SMK_ASSET_COUNT]);
 
 #endif

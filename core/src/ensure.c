@@ -204,23 +204,6 @@ static int lock_dir(const char *dir, int *out_fd)
 	return 0;
 }
 
-/* Checks every asset's file, all at once; results[i] = its outcome. */
-static int verify_all(char *paths[SMK_ASSET_COUNT], int results[SMK_ASSET_COUNT])
-{
-	struct smk_verify_job checks[SMK_ASSET_COUNT];
-	int rc;
-
-	memset(checks, 0, sizeof checks);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		checks[i].payload = smk_payload_get((smk_asset)i);
-		checks[i].path = paths[i];
-	}
-	rc = smk_verify_jobs(checks, SMK_ASSET_COUNT, 0);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++)
-		results[i] = checks[i].result;
-	return rc;
-}
-
 /* results[i] receives asset i's outcome (SMK_NOT_ATTEMPTED until known). */
 static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 {
@@ -249,7 +232,7 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 		/* The directory cannot be written: fine if every file is
 		 * already right; a wrong one fails for want of the lock. */
 		int lock_rc = rc;
-		rc = verify_all(paths, results);
+		rc = smk_verify_paths(paths, results);
 		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 			if (results[i])
 				results[i] = lock_rc;
@@ -384,8 +367,7 @@ int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
 	}
 	smk_fill_results(results, SMK_ASSET_COUNT, SMK_NOT_ATTEMPTED);
 	rc = ensure_in(dir, results);
-	for (size_t i = 0; i < count && i < SMK_ASSET_COUNT; i++)
-		out_results[i] = results[i];
+	smk_copy_results(out_results, count, results);
 	return rc;
 }
 
