@@ -7,6 +7,7 @@ package gotests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,7 +77,7 @@ func TestDamagedPayload(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
 			}
-			all.WriteString(strings.ReplaceAll(strings.Join(args[:1], " ")+" exit "+string(rune('0'+code))+"\n"+stdout.String()+stderr.String(), work, "{work}"))
+			all.WriteString(strings.ReplaceAll(fmt.Sprintf("%s exit %d\n", args[0], code)+stdout.String()+stderr.String(), work, "{work}"))
 		}
 		if n := temporariesUnder(t, work); n != 0 {
 			t.Errorf("cgo=%s: %d temporaries left", cgo, n)
