@@ -231,18 +231,23 @@ def verify(dir):
     all match; the exception names the first file (in asset order) that
     does not."""
     try:
-        _native.verify(dir)
-    except (OSError, PayloadError):
-        # The core reports the first failing asset's code, not its file:
-        # check them one by one to name it (on this failure path only).
+        _native.verify_each(dir)
+    except (OSError, PayloadError) as err:
+        # The core's per-asset results name the first file that fails;
+        # raise what verify_file() would have raised for it.
+        failed = [(i, c) for i, c in enumerate(getattr(err, "results")) if c < 0]
+        if not failed:
+            raise  # the directory's own failure
+        asset, code = failed[0]
         base = _os.fspath(dir)
-        for asset, file_name in enumerate(_FILE_NAMES):
-            if isinstance(base, bytes):
-                path = _os.path.join(base, _os.fsencode(file_name))
-            else:
-                path = _os.path.join(base, file_name)
-            _native.verify_file(asset, path)
-        raise
+        if isinstance(base, bytes):
+            path = _os.path.join(base, _os.fsencode(_FILE_NAMES[asset]))
+        else:
+            path = _os.path.join(base, _FILE_NAMES[asset])
+        if -4096 < code < 0:
+            # OSError's constructor picks the subclass, as the extension's.
+            raise OSError(-code, _native.strerror(code), path) from None
+        raise PayloadError(code, _native.error_name(code), _native.strerror(code), path) from None
 
 
 # ---- Descriptions ----------------------------------------------------------
