@@ -1,0 +1,43 @@
+// The ESM entry point: the CommonJS module, one instance for both.
+//
+// Named exports are everything but KERNEL_BYTES, INIT_OCI_BYTES and
+// SUPERMACHINE_AGENT_BYTES: an ESM binding is evaluated at import, and
+// these decode on first access.  Reach them through the default export
+// (`import smk from 'supermachine-kernel'; smk.KERNEL_BYTES`).
+import smk from './index.js';
+
+export default smk;
+export const {
+  KERNEL_LEN,
+  INIT_OCI_LEN,
+  SUPERMACHINE_AGENT_LEN,
+  extractKernelTo,
+  extractKernelToSync,
+  extractKernelToWithParents,
+  extractKernelToWithParentsSync,
+  extractInitOciTo,
+  extractInitOciToSync,
+  extractInitOciToWithParents,
+  extractInitOciToWithParentsSync,
+  extractSupermachineAgentTo,
+  extractSupermachineAgentToSync,
+  extractSupermachineAgentToWithParents,
+  extractSupermachineAgentToWithParentsSync,
+  extractTo,
+  extractToSync,
+  extractToWithParents,
+  extractToWithParentsSync,
+  extractAllTo,
+  extractAllToSync,
+  version,
+  PayloadError,
+  assets,
+  kernelInfo,
+  defaultDir,
+  ensureAssets,
+  ensureAssetsSync,
+  verify,
+  verifySync,
+  verifyFile,
+  verifyFileSync,
+} = smk;
