@@ -1,0 +1,55 @@
+'use strict';
+// Shared by the Node suite: where the package under test is, the shared
+// cases of tests/conformance/, and fresh work directories.
+//
+// The package under test is the staged npm package (the files `npm pack`
+// puts in the tarball): SMK_NODE_PACKAGE, default build/node/package, made
+// by scripts/build-node-package (tests/node/run.sh runs it first).
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const REPO = path.resolve(__dirname, '..', '..');
+const PACKAGE = path.resolve(process.env.SMK_NODE_PACKAGE || path.join(REPO, 'build', 'node', 'package'));
+const CONFORMANCE = path.join(REPO, 'tests', 'conformance');
+
+if (!fs.existsSync(path.join(PACKAGE, 'package.json'))) {
+  throw new Error(`no package at ${PACKAGE}: run scripts/build-node-package (or tests/node/run.sh)`);
+}
+
+/** The package's CommonJS entry point. */
+function load() {
+  return require(PACKAGE);
+}
+
+/** tests/conformance/cases.json, and the manifest it names. */
+function cases() {
+  const data = JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'cases.json'), 'utf8'));
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO, data.manifest), 'utf8'));
+  return { ...data, manifestData: manifest };
+}
+
+/** A fresh empty directory, removed when the test ends. */
+function workDir(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smk-node-'));
+  t.after(() => {
+    // Undo read-only modes the test set, then remove.
+    const walk = (p) => {
+      let st;
+      try { st = fs.lstatSync(p); } catch { return; }
+      if (st.isDirectory()) {
+        try { fs.chmodSync(p, 0o755); } catch { /* ignore */ }
+        for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+      }
+    };
+    walk(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Whether permission bits apply to this process (not root). */
+const unprivileged = typeof process.getuid === 'function' && process.getuid() !== 0;
+
+module.exports = { REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged };
