@@ -1,0 +1,93 @@
+'use strict';
+// A damaged or missing payload file in the package: clear errors that name
+// the asset, and nothing written.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { PACKAGE, load, workDir } = require('./helpers');
+
+const smk = load();
+
+/** A copy of the package in a fresh directory, payloads included. */
+function copyPackage(t) {
+  const dir = path.join(workDir(t), 'supermachine-kernel');
+  fs.cpSync(PACKAGE, dir, { recursive: true });
+  return dir;
+}
+
+/** Runs program in a child with `pkg` bound to the package at dir. */
+function runWith(dir, program) {
+  return spawnSync(process.execPath, ['-e', `const pkg = ${JSON.stringify(dir)};\n${program}`],
+    { encoding: 'utf8', timeout: 60000 });
+}
+
+test('a damaged kernel.xz: SMK_ERR_CORRUPT naming the asset, nothing written', (t) => {
+  const pkg = copyPackage(t);
+  const xz = path.join(pkg, 'payloads', 'kernel.xz');
+  // A byte in the middle of the first block's compressed data; the size
+  // stays, so only the xz integrity checks can tell.
+  const fd = fs.openSync(xz, 'r+');
+  const b = Buffer.alloc(1);
+  fs.readSync(fd, b, 0, 1, 100000);
+  b[0] ^= 0x55;
+  fs.writeSync(fd, b, 0, 1, 100000);
+  fs.closeSync(fd);
+  const out = workDir(t);
+  smk.extractKernelToSync(path.join(out, 'good')); // a correct file, from the intact package
+  const r = runWith(pkg, `
+    const smk = require(pkg);
+    const out = ${JSON.stringify(out)};
+    const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, asset: e.asset, path: e.path, message: e.message });
+    const result = {};
+    try { smk.KERNEL_BYTES; } catch (e) { result.bytes = shape(e); }
+    try { smk.extractKernelToSync(out + '/k'); } catch (e) { result.sync = shape(e); }
+    try { smk.verifyFileSync('kernel', out + '/good'); } catch (e) { result.verify = shape(e); }
+    result.initOci = smk.INIT_OCI_BYTES.length === smk.INIT_OCI_LEN;
+    smk.extractKernelTo(out + '/k').catch((e) => { result.async = shape(e); })
+      .then(() => smk.ensureAssets(out + '/ens')).catch((e) => { result.ensure = shape(e); })
+      .then(() => console.log(JSON.stringify(result)));
+  `);
+  assert.equal(r.status, 0, r.stderr);
+  const res = JSON.parse(r.stdout);
+  const corrupt = { name: 'PayloadError', code: 'SMK_ERR_CORRUPT', errno: -10001, asset: 'kernel' };
+  for (const key of ['bytes', 'sync', 'async', 'verify']) {
+    assert.deepEqual({ ...res[key], message: undefined, path: undefined },
+      { ...corrupt, message: undefined, path: undefined }, key);
+    assert.match(res[key].message, /^SMK_ERR_CORRUPT: embedded payload is corrupt .*, asset 'kernel'/, key);
+  }
+  assert.equal(res.ensure.code, 'SMK_ERR_CORRUPT');
+  assert.equal(res.ensure.path, `${out}/ens/kernel`);
+  assert.equal(res.initOci, true, 'the other assets still work');
+  assert.deepEqual(fs.readdirSync(out).sort(), ['ens', 'good']);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'ens')).filter((e) => e.startsWith('.smk-tmp')), []);
+  assert.ok(!fs.existsSync(path.join(out, 'ens', 'kernel')));
+});
+
+for (const [what, change] of [
+  ['missing', (p) => fs.unlinkSync(p)],
+  ['truncated', (p) => fs.truncateSync(p, 1000)],
+]) {
+  test(`a ${what} payload file: require fails with one clear error`, (t) => {
+    const pkg = copyPackage(t);
+    change(path.join(pkg, 'payloads', 'init-oci.xz'));
+    const r = runWith(pkg, 'require(pkg)');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, new RegExp(`supermachine-kernel: cannot map the payloads in ${pkg}/payloads: ` +
+      `(ENOENT|SMK_ERR_CORRUPT): .* \\(a damaged or incomplete installation\\?\\)`));
+  });
+}
+
+test('no addon for this platform: the error says what was tried and how to build one', (t) => {
+  const pkg = copyPackage(t);
+  fs.rmSync(path.join(pkg, 'prebuilds'), { recursive: true });
+  const r = runWith(pkg, 'try { require(pkg) } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }');
+  const err = JSON.parse(r.stdout);
+  assert.equal(err.code, 'SMK_ERR_NO_ADDON');
+  const platform = `${process.platform}-${process.arch}`;
+  assert.ok(err.message.includes(`no usable addon for ${platform}`), err.message);
+  assert.ok(err.message.includes(`prebuilds/${platform}/supermachine_kernel.node: not there`), err.message);
+  assert.match(err.message, /npm run build/);
+});
