@@ -6,6 +6,15 @@
 #include "smk_internal.h"
 #include "smk_payloads.h"
 
+#include <errno.h>
+
+#define SMK_PAYLOAD_INFO(ID, name)                                         \
+	{ name, SMK_PAYLOAD_##ID##_FILE, SMK_PAYLOAD_##ID##_ARCH,            \
+	  SMK_PAYLOAD_##ID##_SHA256, SMK_PAYLOAD_##ID##_SIZE,                \
+	  SMK_PAYLOAD_##ID##_MODE, SMK_PAYLOAD_##ID##_COMPRESSED,            \
+	  SMK_PAYLOAD_##ID##_EMBEDDED_SIZE }
+
+#ifndef SMK_PAYLOADS_EXTERNAL
 #define SMK_BLOB(sym)                                    \
 	extern SMK_HIDDEN const unsigned char sym[];      \
 	extern SMK_HIDDEN const unsigned char sym##_end[]
@@ -15,11 +24,7 @@ SMK_BLOB(smk_blob_init_oci);
 SMK_BLOB(smk_blob_supermachine_agent);
 
 #define SMK_PAYLOAD_ENTRY(ID, name, blob)                                  \
-	{ { name, SMK_PAYLOAD_##ID##_FILE, SMK_PAYLOAD_##ID##_ARCH,          \
-	    SMK_PAYLOAD_##ID##_SHA256, SMK_PAYLOAD_##ID##_SIZE,              \
-	    SMK_PAYLOAD_##ID##_MODE, SMK_PAYLOAD_##ID##_COMPRESSED,          \
-	    SMK_PAYLOAD_##ID##_EMBEDDED_SIZE },                              \
-	  blob, SMK_PAYLOAD_##ID##_EMBEDDED_SIZE }
+	{ SMK_PAYLOAD_INFO(ID, name), blob, SMK_PAYLOAD_##ID##_EMBEDDED_SIZE }
 
 static const struct smk_payload payloads[SMK_ASSET_COUNT] = {
 	SMK_PAYLOAD_ENTRY(KERNEL, "kernel", smk_blob_kernel),
@@ -43,6 +48,35 @@ static size_t linked_size(smk_asset asset)
 	}
 	return 0;
 }
+#else
+/* External payloads: the bytes are in files beside the binary, mapped by
+ * smk_payloads_attach_dir() (payload_files.c) before first use; until
+ * then data is NULL and every decode fails with SMK_ERR_INTERNAL. */
+#define SMK_PAYLOAD_ENTRY(ID, name) { SMK_PAYLOAD_INFO(ID, name), NULL, 0 }
+
+static struct smk_payload payloads[SMK_ASSET_COUNT] = {
+	SMK_PAYLOAD_ENTRY(KERNEL, "kernel"),
+	SMK_PAYLOAD_ENTRY(INIT_OCI, "init_oci"),
+	SMK_PAYLOAD_ENTRY(SUPERMACHINE_AGENT, "supermachine_agent"),
+};
+
+static size_t linked_size(smk_asset asset)
+{
+	return (size_t)payloads[asset].info.embedded_size;
+}
+
+int smk_payload_set_data(smk_asset asset, const unsigned char *data,
+                         size_t size)
+{
+	if ((unsigned)asset >= SMK_ASSET_COUNT)
+		return -EINVAL;
+	if (size != linked_size(asset))
+		return SMK_ERR_CORRUPT;
+	payloads[asset].data_size = size;
+	payloads[asset].data = data;
+	return 0;
+}
+#endif
 
 const struct smk_payload *smk_payload_get(smk_asset asset)
 {
@@ -54,6 +88,8 @@ const struct smk_payload *smk_payload_get(smk_asset asset)
 int smk_payload_check_linked(const struct smk_payload *p)
 {
 	smk_asset asset = (smk_asset)(p - payloads);
+	if (!p->data)
+		return SMK_ERR_INTERNAL; /* external payloads never attached */
 	return linked_size(asset) == p->data_size ? 0 : SMK_ERR_CORRUPT;
 }
 

@@ -46,6 +46,22 @@ struct smk_payload {
 /* The payload of an asset, or NULL if the value is not a valid asset. */
 SMK_HIDDEN const struct smk_payload *smk_payload_get(smk_asset asset);
 
+#ifdef SMK_PAYLOADS_EXTERNAL
+/* Builds with SMK_PAYLOADS_EXTERNAL defined (the Node addon: every prebuilt
+ * addon of the package shares one copy of the payloads) compile
+ * payload_files.c instead of embed.c: the payloads' bytes are files in a
+ * directory, named <file name>.xz (or <file name> when embedded raw).
+ * smk_payloads_attach_dir() maps them read-only, once per process, and
+ * must return 0 before any other call of the library; the files must have
+ * the recorded embedded sizes (else SMK_ERR_CORRUPT).  Returns 0 or the
+ * first failure (-errno of open/fstat/mmap, SMK_ERR_CORRUPT); on failure
+ * nothing is attached and a later call may try again.  Thread-safe. */
+SMK_HIDDEN int smk_payloads_attach_dir(const char *dir);
+/* Sets an asset's bytes (payloads.c): 0, -EINVAL or SMK_ERR_CORRUPT. */
+SMK_HIDDEN int smk_payload_set_data(smk_asset asset,
+                                    const unsigned char *data, size_t size);
+#endif
+
 /* 0 if the embedded blob's linked length equals the recorded size, else
  * SMK_ERR_CORRUPT (a generated header out of step with the payload). */
 SMK_HIDDEN int smk_payload_check_linked(const struct smk_payload *p);

@@ -10,6 +10,8 @@
  */
 #include "smk_payloads.h"
 
+#ifndef SMK_PAYLOADS_EXTERNAL  /* else payload_files.c maps the files */
+
 #if defined(__APPLE__)
 #  define SMK_SYM_(name) "_" #name
 #  define SMK_SECTION ".const\n"
@@ -44,3 +46,6 @@ SMK_EMBED(smk_blob_kernel, smk_blob_kernel_end, SMK_PAYLOAD_KERNEL_BLOB);
 SMK_EMBED(smk_blob_init_oci, smk_blob_init_oci_end, SMK_PAYLOAD_INIT_OCI_BLOB);
 SMK_EMBED(smk_blob_supermachine_agent, smk_blob_supermachine_agent_end,
           SMK_PAYLOAD_SUPERMACHINE_AGENT_BLOB);
+#else
+typedef int smk_embed_unused; /* ISO C wants a declaration here */
+#endif

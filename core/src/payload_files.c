@@ -1,9 +1,13 @@
 /*
  * External payloads (SMK_PAYLOADS_EXTERNAL builds, see smk_internal.h):
  * the payload files of a directory, mapped read-only for the life of the
- * process.  Compiled instead of embed.c.
+ * process.  Takes the place of embed.c; both guard themselves, so a build
+ * that compiles every C file of core/src (cgo, the README's recipe) gets
+ * one.
  */
 #include "smk_internal.h"
+
+#ifdef SMK_PAYLOADS_EXTERNAL
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,3 +94,7 @@ out:
 	pthread_mutex_unlock(&attach_lock);
 	return rc;
 }
+#else
+/* ISO C wants a declaration in every translation unit. */
+typedef int smk_payload_files_unused;
+#endif
