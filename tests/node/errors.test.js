@@ -23,6 +23,18 @@ function fsError(fn) {
   throw new Error('fs did not fail');
 }
 
+/** The shape of fs.writeFileSync's error for dest. */
+function fsWriteError(dest) {
+  const expected = shape(fsError(() => fs.writeFileSync(dest, 'x')));
+  if (dest.length === 0 && expected.path === undefined) {
+    // Node 18's fs leaves an empty path out of the error; later ones (and
+    // we) name it.
+    expected.path = '';
+    expected.message = `${expected.message.replace(/ ''$/, '')} ''`;
+  }
+  return expected;
+}
+
 // [what, setup(dir) -> destination]: paths where creating a file fails.
 const BAD = [
   ['a missing parent directory', (dir) => path.join(dir, 'missing', 'kernel')],
@@ -41,7 +53,7 @@ const BAD = [
 for (const [what, setup] of BAD) {
   test(`extraction into ${what} fails as fs.writeFile does`, async (t) => {
     const dest = setup(workDir(t));
-    const expected = shape(fsError(() => fs.writeFileSync(dest, 'x')));
+    const expected = fsWriteError(dest);
     let got;
     try { smk.extractKernelToSync(dest); } catch (err) { got = err; }
     assert.deepEqual(shape(got), expected);
@@ -52,7 +64,7 @@ for (const [what, setup] of BAD) {
     });
     // As a Buffer path: err.path is a string, as fs's.
     const asBuffer = Buffer.from(dest);
-    const fsBuffer = shape(fsError(() => fs.writeFileSync(asBuffer, 'x')));
+    const fsBuffer = fsWriteError(asBuffer);
     assert.throws(() => smk.extractInitOciToSync(asBuffer), (err) => {
       assert.deepEqual(shape(err), fsBuffer);
       return true;
