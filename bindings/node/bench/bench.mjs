@@ -100,7 +100,7 @@ try {
   ({ xz } = require('@napi-rs/lzma'));
   lzmaNative = require('lzma-native');
 } catch (err) {
-  fail(`${err.message}\n  (install the peers: cd ${path.relative(process.cwd(), here) || '.'} && npm ci --ignore-scripts)`);
+  fail(`${err.message}\n  (install the peers: cd ${here} && npm ci --ignore-scripts)`);
 }
 
 const kernel = smk.assets().find((a) => a.name === 'kernel');
