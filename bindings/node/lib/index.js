@@ -10,12 +10,11 @@
 
 const util = require('util');
 const native = require('./native');
-const { toPath, shown, join } = require('./paths');
+const { toPath, join } = require('./paths');
 const { PayloadError, fromCode } = require('./errors');
 
 const { ops } = native;
 
-/** @type {ReadonlyArray<Readonly<import('..').AssetInfo>>} */
 const ASSETS = Object.freeze(
   Array.from({ length: native.assetCount }, (_, i) => Object.freeze(native.assetInfo(i))),
 );
@@ -40,17 +39,11 @@ function assetId(asset) {
   return id;
 }
 
-// ---- operations, sync and async, over the addon's run/runAsync ----------
+// ---- operations: native.run (this thread) and native.runAsync (the libuv
+// pool, a promise) take (op, asset, path) and give the core's code, or
+// [code, per-asset codes...] for the directory operations ------------------
 
-function runSync(op, asset, path) {
-  return native.run(op, asset, path);
-}
-
-function runAsync(op, asset, path) {
-  return native.runAsync(op, asset, path);
-}
-
-/** Throws (or returns) the error of a single-file operation. */
+/** The error of a single-file operation, or null. */
 function fileError(rc, step, path, asset) {
   return rc === 0 ? null : fromCode(rc, step, path, ASSETS[asset].name);
 }
@@ -91,13 +84,13 @@ for (const [i, a] of ASSETS.entries()) {
     api[fn] = {
       async [fn](path) {
         const p = toPath(path);
-        throwIf(fileError(await runAsync(op, i, p), 'write', p, i));
+        throwIf(fileError(await native.runAsync(op, i, p), 'write', p, i));
       },
     }[fn];
     api[`${fn}Sync`] = {
       [`${fn}Sync`](path) {
         const p = toPath(path);
-        throwIf(fileError(runSync(op, i, p), 'write', p, i));
+        throwIf(fileError(native.run(op, i, p), 'write', p, i));
       },
     }[`${fn}Sync`];
   }
@@ -137,11 +130,11 @@ for (const [old, current, code] of deprecations) {
 
 async function extractAllTo(dir) {
   const d = toPath(dir, 'dir');
-  throwIf(dirError(await runAsync(ops.EXTRACT_ALL, 0, d), 'write', d));
+  throwIf(dirError(await native.runAsync(ops.EXTRACT_ALL, 0, d), 'write', d));
 }
 function extractAllToSync(dir) {
   const d = toPath(dir, 'dir');
-  throwIf(dirError(runSync(ops.EXTRACT_ALL, 0, d), 'write', d));
+  throwIf(dirError(native.run(ops.EXTRACT_ALL, 0, d), 'write', d));
 }
 
 function defaultDir() {
@@ -152,33 +145,33 @@ function defaultDir() {
 
 async function ensureAssets(dir) {
   const d = dir === undefined ? defaultDir() : toPath(dir, 'dir');
-  throwIf(dirError(await runAsync(ops.ENSURE, 0, d), 'write', d));
+  throwIf(dirError(await native.runAsync(ops.ENSURE, 0, d), 'write', d));
   return d;
 }
 function ensureAssetsSync(dir) {
   const d = dir === undefined ? defaultDir() : toPath(dir, 'dir');
-  throwIf(dirError(runSync(ops.ENSURE, 0, d), 'write', d));
+  throwIf(dirError(native.run(ops.ENSURE, 0, d), 'write', d));
   return d;
 }
 
 async function verify(dir) {
   const d = toPath(dir, 'dir');
-  throwIf(dirError(await runAsync(ops.VERIFY, 0, d), 'read', d));
+  throwIf(dirError(await native.runAsync(ops.VERIFY, 0, d), 'read', d));
 }
 function verifySync(dir) {
   const d = toPath(dir, 'dir');
-  throwIf(dirError(runSync(ops.VERIFY, 0, d), 'read', d));
+  throwIf(dirError(native.run(ops.VERIFY, 0, d), 'read', d));
 }
 
 async function verifyFile(asset, path) {
   const i = assetId(asset);
   const p = toPath(path);
-  throwIf(fileError(await runAsync(ops.VERIFY_FILE, i, p), 'read', p, i));
+  throwIf(fileError(await native.runAsync(ops.VERIFY_FILE, i, p), 'read', p, i));
 }
 function verifyFileSync(asset, path) {
   const i = assetId(asset);
   const p = toPath(path);
-  throwIf(fileError(runSync(ops.VERIFY_FILE, i, p), 'read', p, i));
+  throwIf(fileError(native.run(ops.VERIFY_FILE, i, p), 'read', p, i));
 }
 
 // ---- descriptions --------------------------------------------------------------

@@ -4,7 +4,13 @@
 // SUPERMACHINE_AGENT_BYTES: an ESM binding is evaluated at import, and
 // these decode on first access.  Reach them through the default export
 // (`import smk from 'supermachine-kernel'; smk.KERNEL_BYTES`).
-import smk from './index.js';
+//
+// Loaded with require() rather than `import`: importing CommonJS makes
+// Node parse it for export names first, a few milliseconds of the import
+// cost for nothing (the names are listed here).
+import { createRequire } from 'node:module';
+
+const smk = createRequire(import.meta.url)('./index.js');
 
 export default smk;
 export const {
