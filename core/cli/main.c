@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,9 @@ static int cmd_info(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	/* Past RLIMIT_FSIZE a write then fails with EFBIG, which is reported
+	 * naming the file, instead of SIGXFSZ ending us without a word. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argc < 2)
 		return usage_error("missing command");
 	cmd = argv[1];

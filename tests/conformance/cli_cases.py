@@ -28,6 +28,7 @@ import json
 import os
 import pathlib
 import re
+import resource
 import shlex
 import shutil
 import stat
@@ -42,8 +43,10 @@ CLI_JSON = HERE / "cli.json"
 HEADER = REPO / "core" / "include" / "supermachine_kernel.h"
 TIMEOUT = 300  # seconds, per command
 
-CASE_KEYS = {"id", "setup", "args", "env", "exit", "stdout", "stdout_regex",
+CASE_KEYS = {"id", "setup", "args", "env", "limits", "exit", "stdout", "stdout_regex",
              "stdout_includes", "stdout_json", "stderr", "after"}
+# 'limits' keys -> the resource limit set (soft and hard) in the CLI's process.
+LIMITS = {"fsize": resource.RLIMIT_FSIZE}
 STDOUT_KEYS = ("stdout", "stdout_regex", "stdout_includes", "stdout_json")
 CHANGES = ("none", "delete", "truncate", "flip-last-byte", "chmod-0600",
            "replace-with-symlink")
@@ -87,6 +90,9 @@ def load(path: "os.PathLike[str] | str" = CLI_JSON) -> Dict[str, Any]:
                 raise ContractError(f"case {cid}: no '{key}'")
         if not isinstance(case["exit"], int):
             raise ContractError(f"case {cid}: 'exit' is not an integer")
+        for name, value in case.get("limits", {}).items():
+            if name not in LIMITS or not isinstance(value, int) or value < 0:
+                raise ContractError(f"case {cid}: bad limit {name!r}: {value!r}")
     return contract
 
 
@@ -192,9 +198,14 @@ class Runner:
 
     # -- setup --
 
-    def _cli(self, args: List[str], work: str, env: Optional[Dict[str, str]] = None) -> "subprocess.CompletedProcess[bytes]":
+    def _cli(self, args: List[str], work: str, env: Optional[Dict[str, str]] = None,
+             limits: Optional[Dict[str, int]] = None) -> "subprocess.CompletedProcess[bytes]":
+        def apply_limits() -> None:
+            for name, value in (limits or {}).items():
+                resource.setrlimit(LIMITS[name], (value, value))
         return subprocess.run(self.command + args, cwd=work, env=env, capture_output=True,
-                              timeout=TIMEOUT, check=False)
+                              timeout=TIMEOUT, check=False,
+                              preexec_fn=apply_limits if limits else None)
 
     def setup(self, steps: List[Dict[str, Any]], work: str) -> None:
         root = pathlib.Path(work)
@@ -365,7 +376,7 @@ class Runner:
                 env[name] = self.expand(value, work)
                 shown_env.append(f"{name}={shlex.quote(env[name])}")
         try:
-            r = self._cli(args, work, env)
+            r = self._cli(args, work, env, case.get("limits"))
         except subprocess.TimeoutExpired:
             raise CaseFailure(f"case {case['id']}: FAILED\n  command: {shlex.join(self.command + args)}\n"
                               f"    did not end within {TIMEOUT} s") from None
@@ -386,6 +397,8 @@ class Runner:
             command = shlex.join(self.command + args)
             if shown_env:
                 command = f"env {' '.join(shown_env)} {command}"
+            if case.get("limits"):
+                command = f"ulimit -f {case['limits']['fsize'] // 512}; {command}"
             # The streams in full, unless a problem above shows them.
             raise CaseFailure(
                 f"case {case['id']}: FAILED\n  command: (cd {shlex.quote(work)} && {command})\n"

@@ -14,6 +14,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"strings"
 	"syscall"
 
@@ -37,6 +38,10 @@ Commands:
 `
 
 func main() {
+	// Past RLIMIT_FSIZE a write then fails with EFBIG, reported naming the
+	// file, instead of SIGXFSZ ending the process without a word (the
+	// core's threads write outside the Go runtime's handling).
+	signal.Ignore(syscall.SIGXFSZ)
 	out := bufio.NewWriter(os.Stdout)
 	status := run(os.Args[1:], out, os.Stderr)
 	if err := out.Flush(); err != nil && status == 0 {
