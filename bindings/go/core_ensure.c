@@ -23,6 +23,22 @@
  * so concurrent callers (threads open their own descriptions, so they
  * exclude each other too) do the work once; the second re-reads the stamp
  * under the lock and finds it done.
+ *
+ * Both files are only optimisations, and are handled as hostile input: the
+ * assets' own atomic extraction is what keeps the directory right.
+ *   - Neither is ever opened in a way that follows a link or blocks (a FIFO
+ *     planted at their names), and nothing is written into an inode we did
+ *     not create: the stamp is written to a fresh temporary (O_EXCL) and
+ *     renamed into place.
+ *   - The lock is waited for only so long (LOCK_WAIT_MS): someone else
+ *     holding it (any user who can open it can flock it) or a lock that is
+ *     not a regular file only costs the work being done twice, unlocked,
+ *     which is still correct.
+ *   - A stamp is trusted only if it is a regular file of this user in a
+ *     directory of this user or root: a stamp another user could write
+ *     could vouch for files of their choosing.
+ *   - Failing to write the stamp fails nothing: the next call takes the
+ *     slow path again.
  */
 #include "smk_internal.h"
 
@@ -34,11 +50,14 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define STAMP_NAME ".supermachine-kernel.stamp"
-#define STAMP_TMP_NAME ".supermachine-kernel.stamp.tmp"
 #define LOCK_NAME ".supermachine-kernel.lock"
+/* How long the slow path waits for another holder of the lock before
+ * doing the work without it. */
+#define LOCK_WAIT_MS 5000
 #define STAMP_MAGIC "supermachine-kernel-stamp 1"
 
 struct identity {
@@ -81,20 +100,40 @@ static int still_good(const struct identity *rec, const smk_asset_info *info,
 	       now.ctime_s == rec->ctime_s && now.ctime_ns == rec->ctime_ns;
 }
 
-/* Reads the stamp; missing or unreadable records stay invalid. */
+/* May a stamp in this directory be trusted at all?  Only if no other user
+ * (root aside) owns the directory, and so could plant one. */
+static int dir_trusted(const char *dir)
+{
+	struct stat st;
+	return stat(dir, &st) == 0 &&
+	       (st.st_uid == geteuid() || st.st_uid == 0);
+}
+
+/* Reads the stamp; missing, unreadable or untrustworthy records stay
+ * invalid. */
 static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
 {
 	char line[512];
 	char *path = smk_path_join(dir, STAMP_NAME);
+	struct stat st;
 	FILE *f;
+	int fd;
 
 	memset(ids, 0, sizeof(struct identity) * SMK_ASSET_COUNT);
 	if (!path)
 		return;
-	f = fopen(path, "re");
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	                        O_CLOEXEC);
 	free(path);
-	if (!f)
+	if (fd < 0)
 		return;
+	/* Ours, and writable by nobody else. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
+	    !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return;
+	}
 	if (!fgets(line, sizeof line, f) ||
 	    strncmp(line, STAMP_MAGIC "\n", sizeof STAMP_MAGIC) != 0) {
 		fclose(f);
@@ -120,55 +159,52 @@ static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
 	fclose(f);
 }
 
-/* Replaces the stamp.  Called under the lock, so a fixed temporary name is
- * safe.  Not synced: a stamp lost in a crash only sends the next call down
- * the slow path, and the files it describes were synced before it. */
-static int write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COUNT])
+/* Replaces the stamp, through a fresh temporary renamed into place.  Not
+ * synced: a stamp lost in a crash only sends the next call down the slow
+ * path, and the files it describes were synced before it.  Best effort:
+ * on failure the temporary is removed and the old stamp (if any) stays,
+ * and any stamp is only ever a hint. */
+static void write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COUNT])
 {
-	char *tmp = smk_path_join(dir, STAMP_TMP_NAME);
-	char *path = smk_path_join(dir, STAMP_NAME);
+	char tmp[40];
 	FILE *f = NULL;
-	int fd, rc = 0;
+	int dirfd, fd, ok;
 
-	if (!tmp || !path) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	          0644);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return;
+	fd = smk_create_temp(dirfd, tmp, sizeof tmp, 0644);
 	if (fd < 0) {
-		rc = -errno;
-		goto out;
+		close(dirfd);
+		return;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		rc = -errno;
+	/* The umask may have narrowed it; the reader wants exactly this. */
+	ok = fchmod(fd, 0644) == 0 && (f = fdopen(fd, "w")) != NULL;
+	if (!f)
 		close(fd);
-		unlink(tmp);
-		goto out;
+	if (ok) {
+		fprintf(f, "%s\n", STAMP_MAGIC);
+		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+			const struct identity *id = &ids[i];
+			if (!id->valid)
+				continue;
+			fprintf(f, "%s %s %llu %llu %llu %llo %lld %lld %lld %lld\n",
+			        smk_asset_get_info((smk_asset)i)->name, id->sha256,
+			        id->dev, id->ino, id->size, id->mode, id->mtime_s,
+			        id->mtime_ns, id->ctime_s, id->ctime_ns);
+		}
+		ok = !ferror(f);
+		/* Renamed before the close, which drops the writer's lock: a
+		 * cleaner never sees it named and unlocked. */
+		fflush(f);
+		ok = ok && !ferror(f) &&
+		     renameat(dirfd, tmp, dirfd, STAMP_NAME) == 0;
+		if (fclose(f) != 0)
+			ok = 0;
 	}
-	fprintf(f, "%s\n", STAMP_MAGIC);
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		const struct identity *id = &ids[i];
-		if (!id->valid)
-			continue;
-		fprintf(f, "%s %s %llu %llu %llu %llo %lld %lld %lld %lld\n",
-		        smk_asset_get_info((smk_asset)i)->name, id->sha256,
-		        id->dev, id->ino, id->size, id->mode, id->mtime_s,
-		        id->mtime_ns, id->ctime_s, id->ctime_ns);
-	}
-	if (ferror(f))
-		rc = -EIO;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-out:
-	free(tmp);
-	free(path);
-	return rc;
+	if (!ok)
+		unlinkat(dirfd, tmp, 0);
+	close(dirfd);
 }
 
 /* Which assets are good according to the stamp (bit i set = good). */
@@ -186,23 +222,69 @@ static unsigned good_by_stamp(const char *dir, char *paths[SMK_ASSET_COUNT],
 	return good;
 }
 
+/* Removes what killed extractions left in dir (smk_clean_stale_temporaries). */
+static void clean_dir(const char *dir)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd >= 0) {
+		smk_clean_stale_temporaries(dirfd);
+		close(dirfd);
+	}
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Takes the directory's lock, waiting at most LOCK_WAIT_MS for another
+ * holder.  0 with *out_fd the lock (or -1: proceed without one, the lock
+ * being unusable or held too long); -EACCES, -EROFS, -EPERM when the
+ * directory cannot be written; another -errno. */
 static int lock_dir(const char *dir, int *out_fd)
 {
 	char *path = smk_path_join(dir, LOCK_NAME);
+	struct stat st;
+	long waited = 0, step = 1;
 	int fd;
 
+	*out_fd = -1;
 	if (!path)
 		return -ENOMEM;
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* 0600: a lock other users cannot open is one they cannot hold. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	                        O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EACCES) {
+		/* Someone else's lock: use it read-only if we may. */
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		                        O_CLOEXEC);
+		if (fd < 0)
+			errno = EACCES;
+	}
 	free(path);
-	if (fd < 0)
-		return -errno;
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			int err = -errno;
+	if (fd < 0) {
+		int err = errno;
+		if (err == EACCES || err == EROFS || err == EPERM)
+			return -err;
+		return 0; /* a link, a directory...: unusable, go without */
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
 			close(fd);
-			return err;
+			return 0;
 		}
+		sleep_ms(step);
+		waited += step;
+		if (step < 50)
+			step *= 2;
 	}
 	*out_fd = fd;
 	return 0;
@@ -218,14 +300,20 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 	size_t nchecks = 0, njobs = 0;
 	int check_asset[SMK_ASSET_COUNT], job_asset[SMK_ASSET_COUNT];
 	unsigned good;
-	int lockfd = -1;
+	int lockfd = -1, trusted;
 	int rc = 0;
 
 	rc = smk_asset_paths(dir, paths);
 	if (rc)
 		return rc;
 
-	good = good_by_stamp(dir, paths, ids);
+	trusted = dir_trusted(dir);
+	if (trusted) {
+		good = good_by_stamp(dir, paths, ids);
+	} else {
+		memset(ids, 0, sizeof ids);
+		good = 0;
+	}
 	if (good == (1u << SMK_ASSET_COUNT) - 1) {
 		smk_fill_results(results, SMK_ASSET_COUNT, 0);
 		goto out;
@@ -247,9 +335,13 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 	}
 	if (rc)
 		goto out;
+	clean_dir(dir);
 
 	/* Someone may have finished the work while we waited. */
-	good = good_by_stamp(dir, paths, ids);
+	if (trusted)
+		good = good_by_stamp(dir, paths, ids);
+	else
+		memset(ids, 0, sizeof ids);
 	/* The others may be right but unknown to the stamp (copied,
 	 * touched, stamp lost): comparing them with the payloads, all at
 	 * once, costs no writes, and one of the wrong size costs nothing. */
@@ -288,11 +380,8 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 				            &jobs[j].st);
 		}
 	}
-	{
-		int wrc = write_stamp(dir, ids);
-		if (rc == 0)
-			rc = wrc;
-	}
+	if (trusted)
+		write_stamp(dir, ids);
 
 out:
 	if (lockfd >= 0)
@@ -359,8 +448,9 @@ int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
 			return rc;
 		dir = buf;
 	}
-	if (dir[0] == '\0')
-		return -ENOENT;
+	rc = smk_check_dir_name(dir);
+	if (rc)
+		return rc;
 	/* Cheapest case first: the directory exists. */
 	if (stat(dir, &st) != 0) {
 		rc = smk_mkdir_p(dir);

@@ -12,6 +12,11 @@
  * it is written, so even a killed process leaves nothing behind; it gets a
  * name (linkat through /proc/self/fd) only when complete, just before the
  * rename.  Elsewhere it is created with O_EXCL under a random name.
+ *
+ * A temporary is flock()ed by its writer from creation to the rename, so
+ * that a later extraction into the same directory can tell one left by a
+ * killed process (a ".smk-tmp.*" file of ours that nobody holds) from one
+ * in use, and remove it (smk_clean_stale_temporaries).
  */
 #include "smk_internal.h"
 
@@ -21,10 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#endif
 
 #ifndef NAME_MAX
 #define NAME_MAX 255
@@ -70,6 +81,34 @@ static int is_dir(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int smk_check_dir_name(const char *dir)
+{
+	size_t longest = 0, len = strlen(dir), run = 0;
+
+	if (len == 0)
+		return -ENOENT;
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		size_t n = strlen(smk_asset_get_info((smk_asset)i)->file_name);
+		if (n > longest)
+			longest = n;
+	}
+	/* Room for "/" + the longest file name, or for our temporaries'. */
+	if (longest < sizeof ".smk-tmp.0123456789abcdef" - 1)
+		longest = sizeof ".smk-tmp.0123456789abcdef" - 1;
+	if (len + 1 + longest >= PATH_MAX)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i <= len; i++) {
+		if (dir[i] == '/' || dir[i] == '\0') {
+			if (run > NAME_MAX)
+				return -ENAMETOOLONG;
+			run = 0;
+		} else {
+			run++;
+		}
+	}
+	return 0;
 }
 
 int smk_mkdir_p(const char *path)
@@ -151,6 +190,22 @@ static int check_dest_name(const char *dest, const char **base)
 	return 0;
 }
 
+/* Refuse, before writing anything, a directory whose entries cannot be
+ * removed or replaced (chattr +a): the rename would fail after the whole
+ * decode and leave the named temporary behind for good. */
+static int check_not_append_only(int dirfd)
+{
+#if defined(__linux__) && defined(FS_IOC_GETFLAGS) && defined(FS_APPEND_FL)
+	int flags = 0;
+	if (ioctl(dirfd, FS_IOC_GETFLAGS, &flags) == 0 &&
+	    (flags & (FS_APPEND_FL | FS_IMMUTABLE_FL)))
+		return -EPERM;
+#else
+	(void)dirfd;
+#endif
+	return 0;
+}
+
 /* Splits job->dest into an open directory and a last component. */
 static int open_destination_dir(struct smk_extract_job *job)
 {
@@ -195,10 +250,10 @@ static int open_destination_dir(struct smk_extract_job *job)
 	if (fstatat(job->dirfd, job->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return -EISDIR;
-	return 0;
+	return check_not_append_only(job->dirfd);
 }
 
-static void random_name(char *out, size_t size)
+void smk_random_name(char *out, size_t size, const char *prefix)
 {
 	static unsigned long counter;
 	struct timespec ts;
@@ -214,7 +269,85 @@ static void random_name(char *out, size_t size)
 	x ^= x >> 31;
 	x *= 0x94D049BB133111EBull;
 	x ^= x >> 29;
-	snprintf(out, size, ".smk-tmp.%016llx", x);
+	snprintf(out, size, "%s%016llx", prefix, x);
+}
+
+#define TMP_PREFIX ".smk-tmp."
+
+static void random_name(char *out, size_t size)
+{
+	smk_random_name(out, size, TMP_PREFIX);
+}
+
+/* Takes the writer's lock on a temporary just created (never contended
+ * but by smk_clean_stale_temporaries, which holds it only briefly). */
+static int lock_temp(int fd)
+{
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Is the named temporary still the file open as fd?  A cleaner that took
+ * its lock between our O_EXCL create and our flock has removed it. */
+static int still_named(int dirfd, const char *name, int fd)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 &&
+	       fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Is @name one of our temporaries: ".smk-tmp." and 16 hex digits? */
+static int is_temp_name(const char *name)
+{
+	size_t n = sizeof TMP_PREFIX - 1;
+	if (strncmp(name, TMP_PREFIX, n) != 0 || strlen(name) != n + 16)
+		return 0;
+	for (const char *p = name + n; *p; p++) {
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+void smk_clean_stale_temporaries(int dirfd)
+{
+	DIR *d;
+	struct dirent *e;
+	int fd = dup(dirfd);
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd); /* fails for an O_PATH descriptor: nothing done */
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		struct stat st, now;
+		int tfd;
+		if (!is_temp_name(e->d_name))
+			continue;
+		/* Never follow, never block on a FIFO planted under our name. */
+		tfd = openat(dirfd, e->d_name,
+		             O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		                     O_CLOEXEC);
+		if (tfd < 0)
+			continue;
+		/* Ours only: a regular file of this user with no other name,
+		 * that no writer holds. */
+		if (fstat(tfd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && st.st_nlink == 1 &&
+		    flock(tfd, LOCK_EX | LOCK_NB) == 0 &&
+		    fstatat(dirfd, e->d_name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    now.st_dev == st.st_dev && now.st_ino == st.st_ino)
+			unlinkat(dirfd, e->d_name, 0);
+		close(tfd);
+	}
+	closedir(d);
 }
 
 static int create_temp(struct smk_extract_job *job)
@@ -226,6 +359,12 @@ static int create_temp(struct smk_extract_job *job)
 		char proc[64];
 		snprintf(proc, sizeof proc, "/proc/self/fd/%d", job->fd);
 		if (access(proc, F_OK) == 0) {
+			int rc = lock_temp(job->fd);
+			if (rc) {
+				close(job->fd);
+				job->fd = -1;
+				return rc;
+			}
 			job->named_tmp = 0;
 			return 0;
 		}
@@ -236,18 +375,43 @@ static int create_temp(struct smk_extract_job *job)
 	/* Unsupported here (EOPNOTSUPP, EISDIR, EINVAL) or refused: the named
 	 * path below reports the refusal in its own words. */
 #endif
+	int fd = smk_create_temp(job->dirfd, job->tmp_name,
+	                         sizeof job->tmp_name, 0600);
+	if (fd < 0)
+		return fd;
+	job->fd = fd;
+	job->named_tmp = 1;
+	return 0;
+}
+
+int smk_create_temp(int dirfd, char *name, size_t size, unsigned mode)
+{
 	for (int attempt = 0; attempt < 100; attempt++) {
-		random_name(job->tmp_name, sizeof job->tmp_name);
-		job->fd = openat(job->dirfd, job->tmp_name,
-		                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-		                         O_NOFOLLOW,
-		                 0600);
-		if (job->fd >= 0) {
-			job->named_tmp = 1;
-			return 0;
+		int fd, rc;
+		random_name(name, size);
+		/* O_EXCL: never an inode someone else made (no FIFO, no hard
+		 * link written through). */
+		fd = openat(dirfd, name,
+		            O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		            (mode_t)mode);
+		if (fd < 0) {
+			if (errno != EEXIST)
+				return -errno;
+			continue;
 		}
-		if (errno != EEXIST)
-			return -errno;
+		rc = lock_temp(fd);
+		if (rc) {
+			close(fd);
+			unlinkat(dirfd, name, 0);
+			return rc;
+		}
+		if (!still_named(dirfd, name, fd)) {
+			/* A cleaner took it for a stale one between our
+			 * create and our lock: try another name. */
+			close(fd);
+			continue;
+		}
+		return fd;
 	}
 	return -EEXIST;
 }
@@ -291,6 +455,10 @@ static int fsync_retry(int fd)
 	return 0;
 }
 
+/* Everything that can fail happens before the rename: once the file is in
+ * place the call has succeeded.  The directory sync after it only makes
+ * the rename durable sooner; if it fails the file is complete and in place
+ * all the same, so that is not reported (see smk_asset_extract_to). */
 static int commit(struct smk_extract_job *job)
 {
 	int rc;
@@ -308,38 +476,49 @@ static int commit(struct smk_extract_job *job)
 	if (renameat(job->dirfd, job->tmp_name, job->dirfd, job->base) != 0)
 		return -errno;
 	job->named_tmp = 0; /* it is the destination now */
+	/* The identity after the rename, which moves the file's ctime.  If
+	 * even fstat fails, the file is in place all the same: record no
+	 * identity, so that ensure's stamp vouches for nothing. */
 	if (fstat(job->fd, &job->st) != 0)
-		return -errno;
-	close(job->fd);
+		memset(&job->st, 0, sizeof job->st);
+	close(job->fd); /* releases the writer's lock */
 	job->fd = -1;
-	if (job->dir_syncable) {
-		rc = fsync_retry(job->dirfd);
-		/* Some file systems cannot sync directories; the rename is
-		 * done all the same. */
-		if (rc == -EINVAL || rc == -EROFS)
-			rc = 0;
-	}
-	return rc;
+	if (job->dir_syncable)
+		(void)fsync_retry(job->dirfd);
+	return 0;
 }
 
-int smk_extract_jobs(struct smk_extract_job *jobs, size_t count)
+/* Is jobs[i]'s directory that of an earlier job (cleaned already)? */
+static int same_dir_as_earlier(const struct smk_extract_job *jobs, size_t i)
 {
-	struct smk_decode_target *targets;
-	size_t *target_job;
-	size_t ntargets = 0;
-	int first = 0;
-
-	targets = calloc(count ? count : 1, sizeof *targets);
-	target_job = calloc(count ? count : 1, sizeof *target_job);
-	if (!targets || !target_job) {
-		free(targets);
-		free(target_job);
-		for (size_t i = 0; i < count; i++)
-			jobs[i].result = -ENOMEM;
-		return count ? -ENOMEM : 0;
+	for (size_t k = 0; k < i; k++) {
+		if (jobs[k].dir_path && strcmp(jobs[k].dir_path, jobs[i].dir_path) == 0)
+			return 1;
 	}
+	return 0;
+}
 
-	for (size_t i = 0; i < count; i++) {
+/* Closes and frees what a job holds, removing its temporary if any. */
+static void release_job(struct smk_extract_job *job)
+{
+	discard_temp(job);
+	if (job->dirfd >= 0)
+		close(job->dirfd);
+	job->dirfd = -1;
+	free(job->dir_path);
+	job->dir_path = NULL;
+}
+
+/* Opens jobs from *next on (two descriptors each) and decodes them
+ * together.  A job refused for want of descriptors (EMFILE, ENFILE) when
+ * others are already open waits for the next batch, so that a low
+ * RLIMIT_NOFILE makes extraction slower, never fail. */
+static void run_batch(struct smk_extract_job *jobs, size_t count, size_t *next,
+                      struct smk_decode_target *targets, size_t *target_job)
+{
+	size_t first = *next, ntargets = 0, i;
+
+	for (i = first; i < count; i++) {
 		struct smk_extract_job *job = &jobs[i];
 		job->result = 0;
 		job->dirfd = -1;
@@ -352,35 +531,58 @@ int smk_extract_jobs(struct smk_extract_job *jobs, size_t count)
 			continue;
 		}
 		job->result = open_destination_dir(job);
+		if (job->result == 0 && !same_dir_as_earlier(jobs + first, i - first))
+			smk_clean_stale_temporaries(job->dirfd);
 		if (job->result == 0)
 			job->result = create_temp(job);
+		if ((job->result == -EMFILE || job->result == -ENFILE) &&
+		    ntargets > 0) {
+			release_job(job);
+			break;
+		}
 		if (job->result)
 			continue;
 		targets[ntargets].payload = job->payload;
 		targets[ntargets].mode = SMK_DECODE_FILE;
 		targets[ntargets].fd = job->fd;
+		targets[ntargets].mem = NULL;
 		target_job[ntargets] = i;
 		ntargets++;
 	}
+	*next = i;
 
 	smk_decode(targets, ntargets);
-
 	for (size_t t = 0; t < ntargets; t++) {
 		struct smk_extract_job *job = &jobs[target_job[t]];
 		job->result = targets[t].result;
 		if (job->result == 0)
 			job->result = commit(job);
 	}
+	for (size_t k = first; k < i; k++)
+		release_job(&jobs[k]);
+}
+
+int smk_extract_jobs(struct smk_extract_job *jobs, size_t count)
+{
+	struct smk_decode_target *targets;
+	size_t *target_job;
+	size_t next = 0;
+	int first = 0;
+
+	targets = calloc(count ? count : 1, sizeof *targets);
+	target_job = calloc(count ? count : 1, sizeof *target_job);
+	if (!targets || !target_job) {
+		free(targets);
+		free(target_job);
+		for (size_t i = 0; i < count; i++)
+			jobs[i].result = -ENOMEM;
+		return count ? -ENOMEM : 0;
+	}
+	while (next < count)
+		run_batch(jobs, count, &next, targets, target_job);
 	for (size_t i = 0; i < count; i++) {
-		struct smk_extract_job *job = &jobs[i];
-		discard_temp(job);
-		if (job->dirfd >= 0)
-			close(job->dirfd);
-		job->dirfd = -1;
-		free(job->dir_path);
-		job->dir_path = NULL;
-		if (job->result && !first)
-			first = job->result;
+		if (jobs[i].result && !first)
+			first = jobs[i].result;
 	}
 	free(targets);
 	free(target_job);
@@ -439,7 +641,9 @@ int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
 	if (!dir)
 		return -EINVAL;
-	rc = smk_mkdir_p(dir);
+	rc = smk_check_dir_name(dir);
+	if (rc == 0)
+		rc = smk_mkdir_p(dir);
 	if (rc)
 		return rc;
 	rc = smk_asset_paths(dir, paths);

@@ -62,8 +62,12 @@ static int open_checked(struct smk_verify_job *job)
 	return 0;
 }
 
-/* After a successful comparison: the file must still be the one whose
- * bytes were compared, or its identity cannot be vouched for. */
+/* After a successful comparison: the file must not have been written while
+ * it was read (its mtime would have moved), or a byte read early could
+ * have changed since.  The ctime is not compared: it also moves when the
+ * file is only renamed over or unlinked (another process re-extracting the
+ * same bytes) or linked, none of which changes a byte we read.  The
+ * identity returned is the file's as it stands after the check. */
 static int unchanged(struct smk_verify_job *job)
 {
 	struct stat after;
@@ -74,9 +78,7 @@ static int unchanged(struct smk_verify_job *job)
 	rc = check_stat(&job->payload->info, &after);
 	if (rc)
 		return rc;
-	if (SMK_CTIME(&after).tv_sec != SMK_CTIME(&job->st).tv_sec ||
-	    SMK_CTIME(&after).tv_nsec != SMK_CTIME(&job->st).tv_nsec ||
-	    SMK_MTIME(&after).tv_sec != SMK_MTIME(&job->st).tv_sec ||
+	if (SMK_MTIME(&after).tv_sec != SMK_MTIME(&job->st).tv_sec ||
 	    SMK_MTIME(&after).tv_nsec != SMK_MTIME(&job->st).tv_nsec)
 		return SMK_ERR_CHECKSUM; /* written while it was read */
 	job->st = after;

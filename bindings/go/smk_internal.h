@@ -115,6 +115,30 @@ struct smk_extract_job {
 /* Runs every job; returns the first failure's code or 0. */
 SMK_HIDDEN int smk_extract_jobs(struct smk_extract_job *jobs, size_t count);
 
+/* out = prefix followed by 16 random hex digits (not for secrets: names
+ * that others are unlikely to have taken, created with O_EXCL anyway). */
+SMK_HIDDEN void smk_random_name(char *out, size_t size, const char *prefix);
+
+/* Creates a temporary in dirfd under a fresh ".smk-tmp.*" name (written
+ * to name[size], at least 26 bytes), exclusively (O_EXCL, O_NOFOLLOW) with
+ * @mode, and holds the writer's flock on it (see extract.c), so that
+ * smk_clean_stale_temporaries() leaves it alone while it is open.
+ * Returns the descriptor, or -errno. */
+SMK_HIDDEN int smk_create_temp(int dirfd, char *name, size_t size,
+                               unsigned mode);
+
+/* Removes the stale temporaries of extraction in a directory: files named
+ * ".smk-tmp." + 16 hex digits, regular, owned by this user, with one link,
+ * that no writer holds locked (so left by a killed process).  Never
+ * follows a link or blocks.  Best effort: failures are ignored. */
+SMK_HIDDEN void smk_clean_stale_temporaries(int dirfd);
+
+/* The checks on a directory of assets that need no file system: 0,
+ * -ENOENT if empty, -ENAMETOOLONG if a component is longer than NAME_MAX
+ * or an asset's path in it would not fit in PATH_MAX (so nothing is
+ * created for a directory that cannot be used). */
+SMK_HIDDEN int smk_check_dir_name(const char *dir);
+
 /* mkdir -p of @path itself. */
 SMK_HIDDEN int smk_mkdir_p(const char *path);
 /* mkdir -p of the directory that contains @path. */
