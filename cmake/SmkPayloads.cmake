@@ -54,6 +54,20 @@ function(_smk_json_get out json)
   endif()
 endfunction()
 
+# Refuses a kernel override that is not an arm64 Image: the header is 64
+# bytes with the magic "ARM\x64" at offset 56 (Documentation/arch/arm64/
+# booting.rst), which is what kernel_info and the VMMs rely on.
+function(_smk_check_arm64_image path what)
+  file(SIZE "${path}" size)
+  if(size LESS 64)
+    message(FATAL_ERROR "${what}: ${size} bytes, too short for an arm64 Image (64-byte header)")
+  endif()
+  file(READ "${path}" magic OFFSET 56 LIMIT 4 HEX)
+  if(NOT magic STREQUAL "41524d64")
+    message(FATAL_ERROR "${what}: not an arm64 Image (no \"ARM\\x64\" magic at offset 56)")
+  endif()
+endfunction()
+
 # The release in an Image's banner: "Linux version 6.12.117 (...)".
 function(_smk_kernel_release_of out path)
   file(STRINGS "${path}" banner LIMIT_COUNT 1 LENGTH_MINIMUM 16
@@ -153,6 +167,14 @@ function(smk_generate_payloads)
         message(FATAL_ERROR "${var}=${override_${id}}: no such file")
       endif()
       file(SIZE "${blob}" size)
+      list(GET _SMK_ASSETS_${id} 1 var)
+      if(size EQUAL 0)
+        # /dev/null and other devices read as empty too.
+        message(FATAL_ERROR "${var}=${override_${id}}: empty, or not a regular file")
+      endif()
+      if(id STREQUAL "KERNEL")
+        _smk_check_arm64_image("${blob}" "${var}=${override_${id}}")
+      endif()
       file(SHA256 "${blob}" sha256)
       set(embedded_size ${size})
       set(compressed 0)
