@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The stress suites against the CLI of every language: crash safety (kill -9
+# at random moments), fault injection (strace; the C CLI), and concurrency
+# (all CLIs on one directory at once, with a checking reader).
+#
+#   tests/stress/run.sh            bounded, as CI runs it (a few minutes)
+#   tests/stress/run.sh --long     the long form: hundreds of kills per CLI,
+#                                  faults at the first 4 calls of each
+#
+# Needs the builds of the other suites: the C CLI (build/test), the Python
+# venv (build/python/venv, bindings/python/run-tests.sh) and the staged Node
+# package (build/node/package, tests/node/run.sh); builds the Go CLI itself,
+# with cgo and without.  Prints FIGURE lines (see RELIABILITY.md).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$repo"
+long=0
+[ "${1:-}" = --long ] && long=1
+
+bin=$repo/build/stress
+mkdir -p "$bin"
+(cd bindings/go && go build -o "$bin/go-cgo" ./cmd/supermachine-kernel &&
+    CGO_ENABLED=0 go build -o "$bin/go-pure" ./cmd/supermachine-kernel)
+
+clis="c=$repo/build/test/core/supermachine-kernel"
+clis+=";python=$repo/build/python/venv/bin/python -m supermachine_kernel"
+clis+=";go-cgo=$bin/go-cgo;go-pure=$bin/go-pure"
+clis+=";node=node $repo/build/node/package/bin/supermachine-kernel.js"
+for need in build/test/core/supermachine-kernel build/python/venv/bin/python \
+            build/node/package/bin/supermachine-kernel.js; do
+    [ -e "$need" ] || { echo "tests/stress: $need missing: run the other suites first" >&2; exit 1; }
+done
+
+if [ "$long" = 1 ]; then
+    kills=200 when=4 rounds=20 procs=3
+else
+    kills=8 when=1 rounds=3 procs=2
+fi
+status=0
+printf '\n==> crash safety: %s kills per CLI and command\n' "$kills"
+SMK_STRESS_CLIS=$clis python3 tests/stress/crash.py --kills "$kills" || status=1
+printf '\n==> fault injection (strace), C CLI: calls 1..%s of each after start-up\n' "$when"
+python3 tests/stress/faults.py --when "$when" || status=1
+printf '\n==> concurrency: every CLI on one directory, %s rounds\n' "$rounds"
+SMK_STRESS_CLIS=$clis python3 tests/stress/concurrency.py --rounds "$rounds" --procs "$procs" || status=1
+exit "$status"
