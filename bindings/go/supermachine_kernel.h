@@ -185,9 +185,16 @@ SMK_API int smk_asset_bytes(const unsigned char **out_data, size_t *out_len,
  * is renamed over @p dest; then the directory is synced.  An existing file
  * at @p dest is replaced; a symlink at @p dest is replaced itself, never
  * written through.  On any failure @p dest is left as it was and no
- * temporary file remains (a process killed while decoding leaves none
- * either where unnamed temporaries are supported; elsewhere a file named
- * ".smk-tmp.*" may remain).  The parent directory must exist.
+ * temporary file remains.  Once the rename is done the call succeeds: a
+ * failure to sync the directory afterwards is not reported (the file is
+ * complete and in place; only the rename's durability across a power loss
+ * is delayed).  A process killed while decoding leaves no temporary where
+ * unnamed ones are supported; one killed between naming the finished
+ * temporary and the rename (or anywhere, elsewhere) leaves a ".smk-tmp.*"
+ * file, which the next extraction or smk_ensure_assets() in that directory
+ * removes (only files of this user that no writer holds).  A directory
+ * that is append-only or immutable is refused before anything is written.
+ * The parent directory must exist.
  *
  * Writing a file past RLIMIT_FSIZE raises SIGXFSZ, which by default ends
  * the process; ignore that signal to get -EFBIG instead.
@@ -200,7 +207,8 @@ SMK_API int smk_asset_bytes(const unsigned char **out_data, size_t *out_len,
  *         -ENOTDIR if a component of the directory is not a directory;
  *         -EISDIR if @p dest is (or ends with a slash naming) a directory;
  *         -ENAMETOOLONG if @p dest or its last component is too long;
- *         -EACCES, -EPERM, -EROFS if the directory is not writable;
+ *         -EACCES, -EPERM, -EROFS if the directory is not writable (-EPERM
+ *         also if it is append-only or immutable);
  *         -ENOSPC, -EDQUOT, -EFBIG, -EIO if writing or syncing failed;
  *         -ENOMEM, or another -errno reported by the system;
  *         SMK_ERR_CORRUPT, SMK_ERR_SIZE, SMK_ERR_UNSUPPORTED if the
@@ -341,13 +349,22 @@ SMK_API int smk_default_dir(char *out, size_t out_size);
  *
  * Idempotent and safe under concurrent callers, threads or processes: the
  * slow path runs under an advisory lock (".supermachine-kernel.lock" in
- * @p dir).  After extracting or checking, it records each file's identity
- * (device, inode, size, mtime, ctime, mode) in ".supermachine-kernel.stamp";
- * a later call that finds every file's identity unchanged trusts it without
- * reading it.  Any change made through the file system (write, truncate,
- * replace, chmod, touch) changes the ctime or the inode and is caught; a
- * change that bypasses it (a raw device write, media corruption) is not —
- * smk_verify() reads every byte for that.  A file whose identity changed is
+ * @p dir), waited for at most 5 s; a lock held longer (any user who can
+ * open it can hold it) or not a regular file only means the work is done
+ * again without it, which is still correct.  After extracting or checking,
+ * it records each file's identity (device, inode, size, mtime, ctime, mode)
+ * in ".supermachine-kernel.stamp"; a later call that finds every file's
+ * identity unchanged trusts it without reading it.  What that trusts,
+ * exactly: that no change since the check moved the file's ctime or
+ * replaced its inode.  write(), truncate, rename, chmod and touch all do;
+ * so does the first write through a shared mapping into a clean page
+ * (it updates the times when the page is first dirtied), but a further
+ * write into a page already dirty may not, nor does a change that bypasses
+ * the file system (a raw device write, media corruption) — smk_verify()
+ * reads every byte for those.  A stamp is trusted only if it is a regular
+ * file of the caller, writable by no one else, in a directory owned by the
+ * caller or root; in any other directory every call takes the slow path.
+ * Failing to write the stamp is not an error.  A file whose identity changed is
  * checked as by smk_verify_file() (a wrong size or mode costs no reading)
  * and kept if it still holds the asset's bytes, else re-extracted.
  *
