@@ -8,9 +8,11 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
-static void os_error(struct agent_buf *out, uint32_t id, int rc, const char *msg)
+/* EFBIG is LIMIT only from READ_FILE, where it means "over AGENT_MAX_FILE";
+ * anywhere else it is the OS's (e.g. a filesystem's maximum file size). */
+static void os_error(struct agent_buf *out, uint32_t id, int rc, const char *msg, bool read_limit)
 {
-    uint32_t code = rc == -EFBIG ? AGENT_E_LIMIT : AGENT_E_OS;
+    uint32_t code = read_limit && rc == -EFBIG ? AGENT_E_LIMIT : AGENT_E_OS;
     agent_encode_error(out, id, code, -rc, msg);
 }
 
@@ -50,10 +52,10 @@ static void do_exec(struct agent_buf *out, uint32_t id, const uint8_t *p, size_t
         return;
     }
     struct agent_exec_result res;
-    char msg[256];
+    char msg[AGENT_MAX_MESSAGE + 1];
     rc = agent_exec(&req, &res, msg, sizeof msg);
     if (rc)
-        os_error(out, id, rc, msg);
+        os_error(out, id, rc, msg, false);
     else
         agent_encode_exec_reply(out, id, &res.reply);
     agent_exec_result_free(&res);
@@ -62,7 +64,7 @@ static void do_exec(struct agent_buf *out, uint32_t id, const uint8_t *p, size_t
 
 static void do_file(struct agent_buf *out, const struct agent_hdr *h, const uint8_t *p, size_t n)
 {
-    char msg[AGENT_MAX_PATH + 64];
+    char msg[AGENT_MAX_MESSAGE + 1];
     int rc;
     if (h->type == AGENT_T_WRITE_FILE) {
         struct agent_write_req req;
@@ -87,7 +89,7 @@ static void do_file(struct agent_buf *out, const struct agent_hdr *h, const uint
     if (rc > 0)
         decode_error(out, h->id, rc);
     else if (rc < 0)
-        os_error(out, h->id, rc, msg);
+        os_error(out, h->id, rc, msg, h->type == AGENT_T_READ_FILE);
 }
 
 /* Returns true when the request was SHUTDOWN and its reply is queued. */
@@ -178,6 +180,13 @@ enum agent_conn_end agent_serve(int rfd, int wfd, const char *transport)
                 shutdown = dispatch(&out, &ev, transport);
             else
                 framing_error(&out, &ev);
+            if (out.oom) {
+                /* Every request gets a reply: a short error may still fit
+                 * where the real reply (up to 16 MiB) did not. */
+                agent_buf_free(&out);
+                agent_encode_error(&out, ev.hdr.id, AGENT_E_INTERNAL, 0,
+                                   "out of memory building the reply");
+            }
             if (flush(wfd, &out) < 0)
                 goto done;
             if (shutdown) {

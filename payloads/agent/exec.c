@@ -19,6 +19,9 @@ extern char **environ;
  * hold its stdout/stderr open; wait this long for them, then return. */
 #define GRACE_MS 200
 #define CHUNK 65536
+/* Error messages name argv[0] or the cwd whole up to the path limit; a
+ * longer argv[0] cannot name a program anyway (ENAMETOOLONG). */
+#define NAME_IN_MSG ((int)AGENT_MAX_PATH)
 
 enum { STAGE_SETUP = 1, STAGE_CHDIR, STAGE_EXEC };
 
@@ -50,10 +53,16 @@ static const char *path_of(char *const *envp)
 static _Noreturn void exec_search(char *const *argv, char *const *envp, int status_fd)
 {
     const char *file = argv[0];
+    /* As execvp: an empty name is no file... */
+    if (!*file)
+        child_fail(status_fd, STAGE_EXEC, ENOENT);
     if (strchr(file, '/')) {
         execve(file, argv, envp);
         child_fail(status_fd, STAGE_EXEC, errno);
     }
+    /* ...and a name no directory entry can have is not searched for. */
+    if (strlen(file) > NAME_MAX)
+        child_fail(status_fd, STAGE_EXEC, ENAMETOOLONG);
     char buf[PATH_MAX];
     size_t flen = strlen(file);
     bool eacces = false;
@@ -242,7 +251,7 @@ int agent_exec(const struct agent_exec_req *req, struct agent_exec_result *res, 
     if (!rc && (pid = fork()) < 0)
         rc = -errno;
     if (rc) {
-        snprintf(msg, msglen, "spawn %s: %s", req->argv[0], strerror(-rc));
+        snprintf(msg, msglen, "spawn %.*s: %s", NAME_IN_MSG, req->argv[0], strerror(-rc));
         for (int i = 0; i < 4; i++)
             for (int k = 0; k < 2; k++)
                 close_fd(&p[i][k]);
@@ -269,7 +278,7 @@ int agent_exec(const struct agent_exec_req *req, struct agent_exec_result *res, 
         for (int i = 0; i < 3; i++)
             for (int k = 0; k < 2; k++)
                 close_fd(&p[i][k]);
-        snprintf(msg, msglen, "%s %s: %s", stage_name(ce.stage),
+        snprintf(msg, msglen, "%s %.*s: %s", stage_name(ce.stage), NAME_IN_MSG,
                  ce.stage == STAGE_CHDIR ? req->cwd : req->argv[0], strerror(ce.err));
         return -ce.err;
     }

@@ -16,6 +16,11 @@ static int fail(char *msg, size_t msglen, const char *what, const char *path, in
     return -err;
 }
 
+/* The temporary is ".<name>" TMP_SUFFIX, with <name> cut so that the
+ * temporary's own name fits NAME_MAX whenever <name> does. */
+#define TMP_SUFFIX ".smk-XXXXXX"
+#define TMP_BASE_MAX ((int)(NAME_MAX - 1 - (sizeof TMP_SUFFIX - 1)))
+
 /* A reader sees the old file or the new one, never a partial write: the
  * data goes to a temporary in the same directory, then rename()s over. */
 int agent_write_file(const struct agent_write_req *req, char *msg, size_t msglen)
@@ -26,8 +31,8 @@ int agent_write_file(const struct agent_write_req *req, char *msg, size_t msglen
         return fail(msg, msglen, "write", req->path, EISDIR);
     size_t dlen = slash ? (size_t)(slash - req->path) : 0;
     char tmp[PATH_MAX], dir[PATH_MAX];
-    int n = snprintf(tmp, sizeof tmp, "%.*s%s.%s.smk-XXXXXX", (int)dlen, req->path,
-                     slash ? "/" : "", base);
+    int n = snprintf(tmp, sizeof tmp, "%.*s%s.%.*s" TMP_SUFFIX, (int)dlen, req->path,
+                     slash ? "/" : "", TMP_BASE_MAX, base);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return fail(msg, msglen, "write", req->path, ENAMETOOLONG);
     if (!slash)

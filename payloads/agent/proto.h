@@ -20,9 +20,13 @@
 #define AGENT_MAX_OUTPUT (4u << 20)
 #define AGENT_MAX_ARGV 1024u
 #define AGENT_MAX_ENV 1024u
-#define AGENT_MAX_STRING (128u << 10)
+/* The kernel's MAX_ARG_STRLEN (32 pages of 4 KiB) counts the terminating
+ * NUL: a longer string would be accepted here only to fail exec with E2BIG. */
+#define AGENT_MAX_STRING 131071u
 #define AGENT_MAX_PATH 4095u
-#define AGENT_MAX_MESSAGE 1024u
+/* Room for "<step> <path>: <strerror>" with a path of AGENT_MAX_PATH bytes,
+ * so error messages name the path whole. */
+#define AGENT_MAX_MESSAGE 8192u
 
 enum agent_type {
     AGENT_T_HELLO = 0x01,
@@ -163,7 +167,7 @@ struct agent_rd {
     const uint8_t *p;
     size_t n;
     bool bad;
-    bool over; /* a length was within the payload but above its limit */
+    bool over; /* the first failure: a length within the payload but above its limit */
 };
 
 uint8_t agent_rd_u8(struct agent_rd *r);

@@ -25,6 +25,14 @@ static int rd_result(const struct agent_rd *r)
     return r->n ? AGENT_E_MALFORMED : 0;
 }
 
+/* An entry without '=' or with an empty name is no variable: getenv never
+ * finds it, and what the command makes of it is up to its libc. */
+static bool env_entry_ok(const uint8_t *e, uint32_t len)
+{
+    const uint8_t *eq = memchr(e, '=', len);
+    return eq && eq != e;
+}
+
 /* Copies a string into the exec request's single allocation, or only
  * counts its size when mem is NULL (the first of two passes). */
 struct sink {
@@ -72,7 +80,9 @@ static int exec_walk(const uint8_t *p, size_t n, struct agent_exec_req *out, str
     out->has_env = has_env;
     for (uint32_t i = 0; i < out->envc && !r.bad; i++) {
         const uint8_t *e = rd_str(&r, AGENT_MAX_STRING, &len);
-        if (e && s->mem)
+        if (e && !env_entry_ok(e, len))
+            r.bad = true; /* MALFORMED: over stays false */
+        else if (e && s->mem)
             out->env[i] = sink_put(s, e, len);
         else if (e)
             sink_put(s, e, len);

@@ -173,8 +173,13 @@ const uint8_t *agent_rd_bytes(struct agent_rd *r, uint32_t max, uint32_t *len)
 {
     uint32_t n = agent_rd_u32(r);
     *len = 0;
-    if (r->bad || n > r->n || n > max) {
-        r->over = !r->bad && n <= r->n;
+    /* The first failure decides LIMIT or MALFORMED: reads after it must not
+     * overwrite over, or a string over its limit followed by more fields
+     * would be reported as malformed. */
+    if (r->bad)
+        return NULL;
+    if (n > r->n || n > max) {
+        r->over = n <= r->n;
         r->bad = true;
         return NULL;
     }

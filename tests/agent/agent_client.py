@@ -257,9 +257,20 @@ class AgentClient:
         self._next_id = rid % 0xFFFFFFFF + 1  # ids stay non-zero
         return rid
 
-    def call(self, type_: int, payload: bytes = b"") -> Frame:
-        """Send one request and return its reply frame; raise on an error."""
-        rid = self.new_id()
+    @staticmethod
+    def _session_id(avoid=()) -> int:
+        """A random non-zero id for a session-starting HELLO: no frame an
+        earlier session left queued can carry it (PROTOCOL.md, "Starting a
+        session")."""
+        while True:
+            rid = int.from_bytes(os.urandom(4), "little")
+            if rid and rid not in avoid:
+                return rid
+
+    def call(self, type_: int, payload: bytes = b"", request_id: Optional[int] = None) -> Frame:
+        """Send one request and return its reply frame; raise on an error.
+        Frames with other ids are discarded into self.strays."""
+        rid = self.new_id() if request_id is None else request_id
         self._send(encode_frame(type_, rid, payload))
         while True:
             f = self.recv_frame()
@@ -275,34 +286,50 @@ class AgentClient:
     # -- requests -------------------------------------------------------------
 
     def hello(self) -> dict:
-        return self._parse_hello(self.call(T_HELLO).payload)
+        """Start the session: HELLO with a random id, everything before its
+        reply discarded."""
+        return self._parse_hello(self.call(T_HELLO, request_id=self._session_id()).payload)
 
     version = hello
 
     def wait_ready(self, timeout: float = 30.0, interval: float = 0.5) -> dict:
-        """HELLO, resent every interval seconds until the agent answers: for a
-        virtio-serial socket connected before the guest agent is up. Sockets
-        only (a file pair cannot time out, so it is a plain hello())."""
+        """hello() for a virtio-serial socket connected before the guest agent
+        is up, where a HELLO can be lost: resent every interval seconds until
+        the agent answers. Follows PROTOCOL.md's rule so that no reply to a
+        resent HELLO is left in flight: only the reply to the last HELLO sent
+        is accepted; a reply to an earlier one stops the resending (the agent
+        is reading) and is discarded. Sockets only (a file pair cannot time
+        out, so it is a plain hello())."""
         if self.sock is None:
             return self.hello()
         deadline = time.monotonic() + timeout
         saved = self.sock.gettimeout()
-        sent = set()
+        sent: list = []
+        answered = False  # some HELLO of ours got a reply: stop resending
+        next_send = 0.0
         try:
             while True:
-                rid = self.new_id()
-                sent.add(rid)
-                self._send(encode_frame(T_HELLO, rid))
-                self.sock.settimeout(interval)
+                now = time.monotonic()
+                if not answered and now >= next_send:
+                    sent.append(self._session_id(sent))
+                    self._send(encode_frame(T_HELLO, sent[-1]))
+                    next_send = now + interval
+                if now >= deadline:
+                    raise socket.timeout(f"no reply to HELLO within {timeout}s")
+                until = deadline if answered else min(next_send, deadline)
+                self.sock.settimeout(max(until - now, 0.001))
                 try:
-                    while True:
-                        f = self.recv_frame()
-                        if f.id in sent and f.type == T_REPLY | T_HELLO:
-                            return self._parse_hello(f.payload)
-                        self.strays.append(f)
+                    f = self.recv_frame()  # a partial frame stays buffered
                 except socket.timeout:
-                    if time.monotonic() >= deadline:
-                        raise
+                    continue
+                if f.id == sent[-1]:
+                    if f.type == T_ERROR:
+                        raise decode_error(f.payload, f.id)
+                    if f.type != T_REPLY | T_HELLO:
+                        raise ProtocolError(f"reply type 0x{f.type:02x} to HELLO")
+                    return self._parse_hello(f.payload)
+                answered = answered or f.id in sent
+                self.strays.append(f)
         finally:
             self.sock.settimeout(saved)
 

@@ -213,7 +213,7 @@ static void test_replies_roundtrip(void)
     agent_buf_free(&b);
 
     /* Long messages are cut to the documented limit. */
-    char big[2000];
+    char big[AGENT_MAX_MESSAGE + 1000];
     memset(big, 'm', sizeof big - 1);
     big[sizeof big - 1] = 0;
     agent_encode_error(&b, 6, AGENT_E_OS, 0, big);
@@ -319,6 +319,71 @@ static void test_exec_malformed(void)
     free(in);
 }
 
+/* Decode code of an EXEC request with one argv string, an optional env
+ * (NULL: inherit) and a cwd. */
+static int exec_rc(const char *arg, char **env, uint32_t envc, const char *cwd)
+{
+    char *argv[] = {(char *)arg, NULL};
+    struct agent_exec_req r = {.argc = 1, .argv = argv, .has_env = env != NULL,
+                               .envc = envc, .env = env, .cwd = (char *)cwd};
+    struct agent_buf b = {0};
+    agent_encode_exec(&b, 1, &r);
+    int rc = decode_exec_rc(payload_of(&b), payload_len(&b));
+    agent_buf_free(&b);
+    return rc;
+}
+
+/* A string of n bytes: prefix, then 'x' up to n. */
+static char *long_str(const char *prefix, size_t n)
+{
+    char *s = malloc(n + 1);
+    memset(s, 'x', n);
+    memcpy(s, prefix, strlen(prefix));
+    s[n] = 0;
+    return s;
+}
+
+static void test_exec_string_limits(void)
+{
+    /* MAX_ARG_STRLEN (131072) counts the NUL: 131071 is the longest that
+     * execve takes, and the value PROTOCOL.md and IMAGE-CONFIG.md give. */
+    CHECK(AGENT_MAX_STRING == 131071u);
+    for (size_t extra = 0; extra < 2; extra++) {
+        int want = extra ? AGENT_E_LIMIT : 0;
+        char *arg = long_str("", AGENT_MAX_STRING + extra);
+        char *env[] = {long_str("K=", AGENT_MAX_STRING + extra), NULL};
+        char *cwd = long_str("/", AGENT_MAX_PATH + extra);
+        CHECK(exec_rc(arg, NULL, 0, "") == want);
+        /* An env string or cwd is followed by more fields: still LIMIT. */
+        CHECK(exec_rc("true", env, 1, "") == want);
+        CHECK(exec_rc("true", NULL, 0, cwd) == want);
+        free(arg);
+        free(env[0]);
+        free(cwd);
+    }
+    /* The first failure decides: LIMIT, then a malformed field after it. */
+    char *arg = long_str("", AGENT_MAX_STRING + 1);
+    struct agent_buf b = {0};
+    agent_buf_u32(&b, 0);
+    agent_buf_u32(&b, 1);
+    agent_buf_str(&b, arg);
+    agent_buf_u8(&b, 7); /* has_env out of range */
+    CHECK(decode_exec_rc(b.p, b.len) == AGENT_E_LIMIT);
+    agent_buf_free(&b);
+    free(arg);
+}
+
+static void test_exec_env_entries(void)
+{
+    char *good[] = {"K=V", "K=", "K==v", "PATH=/bin", NULL};
+    CHECK(exec_rc("true", good, 4, "") == 0);
+    const char *bad[] = {"NOEQUALS", "=x", "=", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *env[] = {"A=1", (char *)bad[i], NULL};
+        CHECK(exec_rc("true", env, 2, "") == AGENT_E_MALFORMED);
+    }
+}
+
 static void test_file_malformed(void)
 {
     struct agent_buf b = {0};
@@ -340,6 +405,25 @@ static void test_file_malformed(void)
     CHECK(agent_decode_path(b.p, b.len, &p) == 0 && strlen(p.path) == AGENT_MAX_PATH);
     agent_buf_u8(&b, 1);
     CHECK(agent_decode_path(b.p, b.len, &p) == AGENT_E_MALFORMED);
+    agent_buf_free(&b);
+
+    /* Over the path limit is LIMIT for every request with a path, even
+     * with fields after the path (WRITE_FILE, STAT). */
+    path[AGENT_MAX_PATH] = 'p';
+    struct agent_write_req wl = {.mode = 0600, .data = (const uint8_t *)"d", .len = 1};
+    memcpy(wl.path, path, AGENT_MAX_PATH); /* the struct holds at most the limit */
+    wl.path[AGENT_MAX_PATH] = 0;
+    agent_buf_str(&b, path);
+    agent_buf_u32(&b, wl.mode);
+    agent_buf_bytes(&b, wl.data, wl.len);
+    CHECK(agent_decode_write(b.p, b.len, &w) == AGENT_E_LIMIT);
+    agent_buf_free(&b);
+    agent_encode_write(&b, 1, &wl);
+    CHECK(agent_decode_write(payload_of(&b), payload_len(&b), &w) == 0);
+    agent_buf_free(&b);
+    agent_buf_str(&b, path);
+    agent_buf_u8(&b, 1);
+    CHECK(agent_decode_stat(b.p, b.len, &s) == AGENT_E_LIMIT);
     agent_buf_free(&b);
 
     agent_buf_str(&b, "/x");
@@ -538,6 +622,8 @@ int main(void)
     test_file_requests_roundtrip();
     test_replies_roundtrip();
     test_exec_malformed();
+    test_exec_string_limits();
+    test_exec_env_entries();
     test_file_malformed();
     test_stream_pipelined_bytewise();
     test_stream_garbage_resync();

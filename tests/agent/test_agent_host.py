@@ -13,7 +13,9 @@ import faulthandler
 import os
 import platform
 import pty
+import resource
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -79,6 +81,7 @@ def test_hello_reports_version_and_limits():
         assert info["version"] == 1
         assert info["max_payload"] == 16 << 20 and info["max_file"] == 8 << 20
         assert info["max_output"] == 4 << 20 and info["max_argv"] == 1024
+        assert info["max_stdin"] == 8 << 20 and info["max_env"] == 1024  # six limits
         assert info["agent"].startswith("supermachine-agent ")
         assert info["transport"] == "stdio"
 
@@ -144,6 +147,103 @@ def test_exec_missing_program_is_enoent_error():
             else:
                 raise AssertionError("missing program did not fail")
         assert c.exec(["true"]).exit_code == 0
+        # As execvp: an empty name is ENOENT, a name over NAME_MAX ENAMETOOLONG.
+        for argv, want in (([""], errno.ENOENT), (["x" * 256], errno.ENAMETOOLONG)):
+            try:
+                c.exec(argv)
+            except ac.AgentOSError as e:
+                assert e.errno == want, e
+            else:
+                raise AssertionError(f"{argv[0][:10]!r} ran")
+
+
+MAX_STRING = 131071  # PROTOCOL.md "Limits": the kernel's MAX_ARG_STRLEN less its NUL
+MAX_PATH = 4095
+
+
+def expect_error(call, code, errno_=None):
+    try:
+        call()
+    except ac.AgentError as e:
+        assert e.code == code, e
+        assert errno_ is None or e.errno == errno_, e
+        return e
+    raise AssertionError("no error")
+
+
+def test_exec_longest_strings_run_and_one_more_is_limit():
+    with StdioAgent() as c:
+        count = ["sh", "-c", 'printf %s "$1$X" | wc -c', "sh"]
+        env = {"PATH": os.environ["PATH"]}
+        r = c.exec(count + ["a" * MAX_STRING], env=env)
+        assert (r.exit_code, r.stdout.strip()) == (0, str(MAX_STRING).encode()), r
+        value = "v" * (MAX_STRING - len("X="))
+        r = c.exec(count, env=dict(env, X=value))
+        assert (r.exit_code, r.stdout.strip()) == (0, str(len(value)).encode()), r
+        # One byte more is LIMIT, in argv and in env alike (not E2BIG, not MALFORMED).
+        expect_error(lambda: c.exec(count + ["a" * (MAX_STRING + 1)]), ac.E_LIMIT)
+        expect_error(lambda: c.exec(count, env=dict(env, X=value + "v")), ac.E_LIMIT)
+        assert c.exec(["true"]).exit_code == 0
+
+
+def test_paths_over_the_limit_are_limit_everywhere():
+    with StdioAgent() as c:
+        long = "/" + "p" * MAX_PATH  # 4096 bytes
+        expect_error(lambda: c.exec(["true"], cwd=long), ac.E_LIMIT)
+        expect_error(lambda: c.write_file(long, b"data"), ac.E_LIMIT)
+        expect_error(lambda: c.read_file(long), ac.E_LIMIT)
+        expect_error(lambda: c.stat(long), ac.E_LIMIT)
+        expect_error(lambda: c.stat(long, follow_symlinks=True), ac.E_LIMIT)
+
+
+def test_env_entries_need_a_name_and_an_equals_sign():
+    with StdioAgent() as c:
+        path = "PATH=" + os.environ["PATH"]
+        for bad in (b"NOEQUALS", b"=x", b"=", b""):
+            expect_error(lambda: c.exec(["true"], env=[path, bad]), ac.E_MALFORMED)
+        r = c.exec(["sh", "-c", 'printf "%s|%s" "$E" "$F"'], env=[path, "E=", "F==1"])
+        assert r.stdout == b"|=1", r
+
+
+def long_missing_path(root, length):
+    """An absolute path of exactly length bytes under root whose first
+    component under root does not exist (components stay under NAME_MAX)."""
+    path = root
+    while len(path) + 201 < length:
+        path += "/" + "d" * 200
+    return path + "/" + "m" * (length - len(path) - 1)
+
+
+def test_error_messages_carry_long_paths_whole():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        p = long_missing_path(d, MAX_PATH)
+        assert len(p) == MAX_PATH
+        q = long_missing_path(d, 4000)  # leaves WRITE_FILE's temporary room
+        calls = [(lambda: c.read_file(p), "open", p), (lambda: c.stat(p), "stat", p),
+                 (lambda: c.exec(["true"], cwd=p), "chdir", p),
+                 (lambda: c.exec([p]), "exec", p),
+                 (lambda: c.write_file(q, b"x"), "write", q)]
+        for call, step, path in calls:
+            e = expect_error(call, ac.E_OS, errno.ENOENT)
+            assert e.message == f"{step} {path}: {os.strerror(errno.ENOENT)}", \
+                (len(e.message), e.message[:80])
+        # An argv[0] over the path limit names no program; only it is cut.
+        prog = "/" + "x" * 5000
+        e = expect_error(lambda: c.exec([prog]), ac.E_OS, errno.ENAMETOOLONG)
+        assert e.message == f"exec {prog[:MAX_PATH]}: {os.strerror(errno.ENAMETOOLONG)}"
+        # WRITE_FILE's temporary name is 12 bytes longer than the path's:
+        # one that leaves it no room is ENAMETOOLONG, with the path named whole.
+        e = expect_error(lambda: c.write_file(p, b"x"), ac.E_OS, errno.ENAMETOOLONG)
+        assert e.message.startswith(f"write {p}: "), e.message[:80]
+
+
+def test_write_file_with_the_longest_file_name():
+    with StdioAgent() as c, tempfile.TemporaryDirectory() as d:
+        for n in (243, 244, 255):  # the temporary's name is cut to fit NAME_MAX
+            path = os.path.join(d, "n" * n)
+            c.write_file(path, b"long name", mode=0o600)
+            assert c.read_file(path) == b"long name"
+        assert sorted(len(f) for f in os.listdir(d)) == [243, 244, 255], os.listdir(d)
 
 
 def test_exec_cwd_and_env():
@@ -226,6 +326,27 @@ def test_stat():
         assert c.stat(os.path.join(d, "l"), follow_symlinks=True).type == "file"
 
 
+def test_reply_too_big_for_memory_is_internal_error():
+    """Every request gets a reply: one the agent cannot allocate becomes a
+    short INTERNAL error, and the connection goes on."""
+    a = StdioAgent()
+    try:
+        c = a.client
+        c.hello()
+        with tempfile.TemporaryDirectory() as d:
+            big = os.path.join(d, "big")
+            with open(big, "wb") as fh:
+                fh.write(os.urandom(8 << 20))
+            with open(f"/proc/{a.proc.pid}/status") as fh:
+                vm = next(int(l.split()[1]) << 10 for l in fh if l.startswith("VmSize:"))
+            # Room for the 8 MiB file, not for it plus its 16 MiB reply buffer.
+            resource.prlimit(a.proc.pid, resource.RLIMIT_AS, (vm + (20 << 20), resource.RLIM_INFINITY))
+            expect_error(lambda: c.read_file(big), ac.E_INTERNAL)
+        assert c.hello()["version"] == 1
+    finally:
+        a.close()
+
+
 def test_malformed_frames_get_errors_then_service_continues():
     with StdioAgent() as c:
         c.send_raw(b"this is not a frame" * 3)
@@ -299,6 +420,38 @@ def test_shutdown_exits_in_host_mode():
         assert a.proc.wait(10) == 0
     finally:
         a.close()
+
+
+def test_wait_ready_drains_resent_hellos_and_stale_frames():
+    """PROTOCOL.md, "Starting a session": the client connects before the
+    agent runs (HELLOs pile up unanswered), and frames of an earlier session
+    are still queued. After wait_ready the very next frame must be the
+    reply to the next request."""
+    host, guest = socket.socketpair()
+    host.settimeout(20)
+    stale_exec = struct.pack("<BBII", 0, 0, 0, 0) + ac._bytes(b"stale\n") + ac._bytes(b"")
+    guest.sendall(ac.encode_frame(ac.T_REPLY | ac.T_HELLO, 1, b"from an earlier session")
+                  + ac.encode_frame(ac.T_REPLY | ac.T_EXEC, 2, stale_exec)
+                  + b"the tail of a frame cut by a reconnect")
+    proc = subprocess.Popen(["sh", "-c", 'sleep 1; exec "$0" --stdio', AGENT],
+                            stdin=guest, stdout=guest, stderr=subprocess.DEVNULL)
+    guest.close()
+    try:
+        c = ac.AgentClient(host)
+        assert c.wait_ready(timeout=15, interval=0.1)["transport"] == "stdio"
+        late = [f for f in c.strays if f.type == ac.T_REPLY | ac.T_HELLO and f.id != 1]
+        assert len(late) >= 3, c.strays  # replies to the resent HELLOs, discarded
+        rid = c.new_id()  # 1, 2, ...: the stale frames' ids, drained already
+        c.send_raw(ac.encode_frame(ac.T_EXEC, rid, ac.encode_exec(["echo", "fresh"])))
+        f = c.recv_frame()
+        assert (f.id, f.type) == (rid, ac.T_REPLY | ac.T_EXEC), f
+        assert b"fresh\n" in f.payload
+        # hello() alone uses a random id too, so it works mid-session as well.
+        assert c.hello()["version"] == 1
+        assert c.exec(["echo", "again"]).stdout == b"again\n"
+    finally:
+        host.close()
+        proc.wait(10)
 
 
 # -- Unix socket transport ------------------------------------------------------
