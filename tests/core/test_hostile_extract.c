@@ -284,10 +284,11 @@ static void test_too_long(const char *root)
 	CHECK(count_entries(base) == 0);
 	free(p);
 
-	/* The longest directory whose assets' and temporaries' paths still
-	 * fit in PATH_MAX (with its NUL) works, one byte more does not. */
+	/* The longest directory whose paths of ours (assets, temporaries,
+	 * ensure's stamp, the longest name) still fit in PATH_MAX (with its
+	 * NUL) works, ensure included; one byte more does not. */
 	{
-		size_t room = strlen("/") + strlen(".smk-tmp.0123456789abcdef");
+		size_t room = strlen("/") + strlen(".supermachine-kernel.stamp");
 		p = long_path(base, PATH_MAX - 1 - room + 1);
 		CHECK_RC(smk_extract_all_to(p), -ENAMETOOLONG);
 		CHECK_RC(smk_ensure_assets(p), -ENAMETOOLONG);
@@ -295,6 +296,7 @@ static void test_too_long(const char *root)
 		free(p);
 		p = long_path(base, PATH_MAX - 1 - room);
 		CHECK_RC(smk_extract_all_to(p), 0);
+		CHECK_RC(smk_ensure_assets(p), 0);
 		CHECK_RC(smk_verify(p), 0);
 		CHECK(test_count_temps(p) == 0);
 		free(p);
@@ -355,6 +357,10 @@ static void test_append_only(const char *root)
 	CHECK_RC(smk_asset_extract_to(SMK_ASSET_INIT_OCI, x), -EPERM);
 	CHECK(count_entries(dir) == 0);
 	CHECK_RC(smk_extract_all_to(dir), -EPERM);
+	CHECK(count_entries(dir) == 0);
+	/* ensure neither: no lock, no stamp temporary left for good. */
+	CHECK_RC(smk_ensure_assets(dir), -EPERM);
+	CHECK_RC(smk_ensure_assets(dir), -EPERM);
 	CHECK(count_entries(dir) == 0);
 
 	flags &= ~FS_APPEND_FL;
