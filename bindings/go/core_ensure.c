@@ -53,8 +53,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STAMP_NAME ".supermachine-kernel.stamp"
-#define LOCK_NAME ".supermachine-kernel.lock"
+#define STAMP_NAME SMK_STAMP_NAME
+#define LOCK_NAME SMK_LOCK_NAME
 /* How long the slow path waits for another holder of the lock before
  * doing the work without it. */
 #define LOCK_WAIT_MS 5000
@@ -222,6 +222,19 @@ static unsigned good_by_stamp(const char *dir, char *paths[SMK_ASSET_COUNT],
 	return good;
 }
 
+/* -EPERM for an append-only or immutable dir: nothing could be replaced
+ * there, and the lock and the stamp's temporary would stay for good. */
+static int dir_append_only(const char *dir)
+{
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+	if (dirfd >= 0) {
+		rc = smk_check_not_append_only(dirfd);
+		close(dirfd);
+	}
+	return rc;
+}
+
 /* Removes what killed extractions left in dir (smk_clean_stale_temporaries). */
 static void clean_dir(const char *dir)
 {
@@ -248,27 +261,36 @@ static int lock_dir(const char *dir, int *out_fd)
 	char *path = smk_path_join(dir, LOCK_NAME);
 	struct stat st;
 	long waited = 0, step = 1;
-	int fd;
+	int fd = -1, creating = 0;
 
 	*out_fd = -1;
 	if (!path)
 		return -ENOMEM;
-	/* 0600: a lock other users cannot open is one they cannot hold. */
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	                        O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EACCES) {
-		/* Someone else's lock: use it read-only if we may. */
+	/* An existing lock is opened read-only (flock needs no more), so a
+	 * FIFO or device planted there is never opened for writing; a new
+	 * one is created exclusively, 0600: a lock other users cannot open
+	 * is one they cannot hold. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		creating = 0;
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
 		                        O_CLOEXEC);
-		if (fd < 0)
-			errno = EACCES;
+		if (fd >= 0 || errno != ENOENT)
+			break;
+		creating = 1;
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		                        O_NOCTTY | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			break;
 	}
 	free(path);
 	if (fd < 0) {
 		int err = errno;
-		if (err == EACCES || err == EROFS || err == EPERM)
+		/* Not allowed to create one: the directory cannot be written.
+		 * Any other failure (someone else's 0600 lock, a link, a
+		 * directory...): go without. */
+		if (creating && (err == EACCES || err == EROFS || err == EPERM))
 			return -err;
-		return 0; /* a link, a directory...: unusable, go without */
+		return 0;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -319,7 +341,9 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 		goto out;
 	}
 
-	rc = lock_dir(dir, &lockfd);
+	rc = dir_append_only(dir);
+	if (rc == 0)
+		rc = lock_dir(dir, &lockfd);
 	if (rc == -EACCES || rc == -EROFS || rc == -EPERM) {
 		/* The directory cannot be written: fine if every file is
 		 * already right; a wrong one fails for want of the lock. */

@@ -94,9 +94,14 @@ int smk_check_dir_name(const char *dir)
 		if (n > longest)
 			longest = n;
 	}
-	/* Room for "/" + the longest file name, or for our temporaries'. */
+	/* Room for "/" + the longest name we put there: an asset, a
+	 * temporary, ensure's stamp or lock. */
 	if (longest < sizeof ".smk-tmp.0123456789abcdef" - 1)
 		longest = sizeof ".smk-tmp.0123456789abcdef" - 1;
+	if (longest < sizeof SMK_STAMP_NAME - 1)
+		longest = sizeof SMK_STAMP_NAME - 1;
+	if (longest < sizeof SMK_LOCK_NAME - 1)
+		longest = sizeof SMK_LOCK_NAME - 1;
 	if (len + 1 + longest >= PATH_MAX)
 		return -ENAMETOOLONG;
 	for (size_t i = 0; i <= len; i++) {
@@ -193,7 +198,7 @@ static int check_dest_name(const char *dest, const char **base)
 /* Refuse, before writing anything, a directory whose entries cannot be
  * removed or replaced (chattr +a): the rename would fail after the whole
  * decode and leave the named temporary behind for good. */
-static int check_not_append_only(int dirfd)
+int smk_check_not_append_only(int dirfd)
 {
 #if defined(__linux__) && defined(FS_IOC_GETFLAGS) && defined(FS_APPEND_FL)
 	int flags = 0;
@@ -250,7 +255,7 @@ static int open_destination_dir(struct smk_extract_job *job)
 	if (fstatat(job->dirfd, job->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return -EISDIR;
-	return check_not_append_only(job->dirfd);
+	return smk_check_not_append_only(job->dirfd);
 }
 
 void smk_random_name(char *out, size_t size, const char *prefix)

@@ -133,10 +133,19 @@ SMK_HIDDEN int smk_create_temp(int dirfd, char *name, size_t size,
  * follows a link or blocks.  Best effort: failures are ignored. */
 SMK_HIDDEN void smk_clean_stale_temporaries(int dirfd);
 
+/* ensure's own files in a directory of assets (ensure.c). */
+#define SMK_STAMP_NAME ".supermachine-kernel.stamp"
+#define SMK_LOCK_NAME ".supermachine-kernel.lock"
+
+/* -EPERM if the directory open as dirfd is append-only or immutable (its
+ * entries cannot be replaced or removed), else 0. */
+SMK_HIDDEN int smk_check_not_append_only(int dirfd);
+
 /* The checks on a directory of assets that need no file system: 0,
  * -ENOENT if empty, -ENAMETOOLONG if a component is longer than NAME_MAX
- * or an asset's path in it would not fit in PATH_MAX (so nothing is
- * created for a directory that cannot be used). */
+ * or the path of an asset, a temporary, the stamp or the lock in it would
+ * not fit in PATH_MAX (so nothing is created for a directory that cannot
+ * be used). */
 SMK_HIDDEN int smk_check_dir_name(const char *dir);
 
 /* mkdir -p of @path itself. */
