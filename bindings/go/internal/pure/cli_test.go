@@ -4,13 +4,18 @@ package pure
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Interoperation with the C core's CLI, built from the same payloads:
@@ -59,7 +64,7 @@ func TestCStampIsAcceptedAndReproduced(t *testing.T) {
 	}
 	// Go writes the same bytes for the same files.
 	other := t.TempDir()
-	wantCode(t, "writeStamp", writeStamp(other, ps, readStamp(dir, ps)), 0)
+	writeStamp(other, ps, readStamp(dir, ps))
 	if b, _ := os.ReadFile(other + "/" + stampName); string(b) != stamp {
 		t.Fatalf("stamps differ:\nC:  %s\nGo: %s", stamp, b)
 	}
@@ -219,4 +224,198 @@ func TestKernelHeaderAgreesWithC(t *testing.T) {
 	if textOffset != info.Kernel.TextOffset || imageSize != info.Kernel.ImageSize || flags != info.Kernel.Flags {
 		t.Fatalf("Go %d %d %d, C %+v", textOffset, imageSize, flags, info.Kernel)
 	}
+}
+
+// listing describes dir's entries (name, type, permissions), temporaries
+// counted rather than named.
+func listing(t *testing.T, dir string) string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := e.Name()
+		if isTempName(name) && fi.Mode().IsRegular() && fi.Sys().(*syscall.Stat_t).Nlink == 1 {
+			name = tmpPrefix + "*"
+		}
+		fmt.Fprintf(&b, "%s %v\n", name, fi.Mode())
+	}
+	return b.String()
+}
+
+// The C core and this package, each ensuring a directory prepared alike
+// with hostile files at the lock's, the stamp's and temporaries' names,
+// leave the same directory behind, within a bounded time.
+func TestHostileFilesAgreeWithC(t *testing.T) {
+	cli := cCLI(t)
+	ps := loadPayloads(t)
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, dir, victim string)
+	}{
+		{"nothing", func(t *testing.T, dir, victim string) {}},
+		{"FIFO at the stamp", func(t *testing.T, dir, victim string) { mkfifo(t, dir+"/"+stampName) }},
+		{"FIFO at the lock", func(t *testing.T, dir, victim string) { mkfifo(t, dir+"/"+lockName) }},
+		{"FIFO at a temporary's name", func(t *testing.T, dir, victim string) {
+			mkfifo(t, dir+"/"+tmpPrefix+"0123456789abcdef")
+		}},
+		{"hard links at the stamp's names", func(t *testing.T, dir, victim string) {
+			os.Link(victim, dir+"/"+stampName)
+			os.Link(victim, dir+"/"+oldStampTmpName)
+		}},
+		{"symlink at the lock", func(t *testing.T, dir, victim string) { os.Symlink(victim, dir+"/"+lockName) }},
+		{"directories at the lock and the stamp", func(t *testing.T, dir, victim string) {
+			os.Mkdir(dir+"/"+lockName, 0755)
+			os.Mkdir(dir+"/"+stampName, 0755)
+		}},
+		{"temporaries stale and held", func(t *testing.T, dir, victim string) {
+			os.WriteFile(dir+"/"+tmpPrefix+"0123456789abcdef", []byte("stale"), 0600)
+			held := dir + "/" + tmpPrefix + "1111111111111111"
+			os.WriteFile(held, []byte("held"), 0600)
+			f, err := os.Open(held)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"a forged group-writable stamp", func(t *testing.T, dir, victim string) {
+			if _, rc := ExtractAll(ps, dir); rc != 0 {
+				t.Fatal(codeName(rc))
+			}
+			change(t, dir+"/init-oci", "flip-last-byte")
+			forgeStamp(t, ps, dir)
+			os.Chmod(dir+"/"+stampName, 0666)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lists [2]string
+			for i, impl := range []string{"C", "Go"} {
+				dir := t.TempDir()
+				victim := t.TempDir() + "/victim"
+				os.WriteFile(victim, []byte("victim\n"), 0644)
+				tc.setup(t, dir, victim)
+				start := time.Now()
+				if impl == "C" {
+					ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+					out, err := exec.CommandContext(ctx, cli, "ensure", dir).CombinedOutput()
+					cancel()
+					if err != nil {
+						t.Fatalf("C ensure: %v %s", err, out)
+					}
+				} else {
+					ensureWithin(t, ps, dir)
+				}
+				if d := time.Since(start); d >= lockWait {
+					t.Errorf("%s took %v", impl, d)
+				}
+				if b, _ := os.ReadFile(victim); string(b) != "victim\n" {
+					t.Errorf("%s wrote through a link", impl)
+				}
+				if _, rc := Verify(ps, dir); rc != 0 {
+					t.Errorf("%s left %s", impl, codeName(rc))
+				}
+				lists[i] = listing(t, dir)
+			}
+			if lists[0] != lists[1] {
+				t.Errorf("C left\n%s\nGo left\n%s", lists[0], lists[1])
+			}
+		})
+	}
+}
+
+// A lock held by this process: the C core waits as long, then works
+// without it.
+func TestLockWaitAgreesWithC(t *testing.T) {
+	cli := cCLI(t)
+	ps := loadPayloads(t)
+	dir := t.TempDir()
+	fd, err := unix.Open(dir+"/"+lockName, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if out, e, st := runCLI(t, cli, "ensure", dir); st != 0 {
+		t.Fatalf("C ensure: %s %s", out, e)
+	}
+	if d := time.Since(start); d < lockWait {
+		t.Errorf("C done after %v with the lock held", d)
+	}
+	checkStamp(t, ps, dir)
+}
+
+func TestOverlongDirsAgreeWithC(t *testing.T) {
+	cli := cCLI(t)
+	ps := loadPayloads(t)
+	base := t.TempDir()
+	for _, dir := range []string{
+		base + "/a/" + strings.Repeat("x", 256),
+		// Shorter than PATH_MAX (the C CLI's ensure cuts a longer DIR to
+		// 4095 bytes), with no room for a file in it.
+		base + "/a" + strings.Repeat("/d", (pathMax-10-len(base))/2),
+	} {
+		for _, cmd := range []string{"extract", "ensure"} {
+			_, stderr, st := runCLI(t, cli, cmd, dir)
+			if want := "supermachine-kernel: " + dir + ": File name too long\n"; st != 1 || stderr != want {
+				t.Errorf("C %s: status %d, %q", cmd, st, stderr)
+			}
+		}
+		_, rc := ExtractAll(ps, dir)
+		wantCode(t, "ExtractAll", rc, codeENAMETOOLONG)
+		_, rc = Ensure(ps, dir)
+		wantCode(t, "Ensure", rc, codeENAMETOOLONG)
+		if _, err := os.Lstat(base + "/a"); err == nil {
+			t.Fatal("directories made")
+		}
+	}
+}
+
+// The C core's cleaner and this package's named temporaries (and the
+// reverse) in one directory at once: no live temporary is taken for a
+// stale one.
+func TestTemporariesAmongCExtractions(t *testing.T) {
+	cli := cCLI(t)
+	small := smallPayloads(t)
+	noTmpfile.Store(true)
+	defer noTmpfile.Store(false)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := 0; i < 2; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 5; k++ {
+				if out, err := exec.Command(cli, "extract", dir).CombinedOutput(); err != nil {
+					errs <- "C: " + string(out)
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				if _, rc := ExtractAll(small, dir); rc != 0 {
+					errs <- "Go: " + codeName(rc)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	noTemporaries(t, dir)
 }

@@ -12,9 +12,12 @@
 // negative errno, or one of the Err* constants (the SMK_ERR_* values), so
 // the root package turns them into errors as it does the C core's. It
 // shares the core's on-disk protocol — temporary names, O_TMPFILE and
-// /proc/self/fd, the flock on ".supermachine-kernel.lock", the stamp
-// format — so Go programs with and without cgo and the C CLI may work on
-// one directory at the same time. Linux only, like the core's file code.
+// /proc/self/fd, the writer's flock on each temporary (so that either
+// removes the stale temporaries of the other's killed extractions, never
+// a live one), the flock on ".supermachine-kernel.lock" and its bounded
+// wait, the stamp's format and trust rules — so Go programs with and
+// without cgo and the C CLI may work on one directory at the same time.
+// Linux only, like the core's file code.
 //
 // Decoding uses github.com/ulikunitz/xz. This package parses only the xz
 // container: the stream's index to hand every block, as a standalone

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,6 +19,19 @@ import (
 // full check. The slow path holds an exclusive flock on the lock file, so
 // concurrent callers — goroutines, processes, the C core — do the work
 // once; the later ones re-read the stamp under the lock and find it done.
+//
+// Both files are only optimisations, and are handled as hostile input:
+// the assets' own atomic extraction is what keeps the directory right.
+// Neither is opened in a way that follows a link or blocks (a FIFO at
+// their names); the stamp is replaced through a fresh temporary, never
+// written in place; the lock is waited for at most lockWait, then the
+// work is done without it (duplicated, still correct); a stamp is trusted
+// only if a regular file of this user, not writable by others, in a
+// directory of this user or root; failing to write it fails nothing.
+
+// lockWait is how long the slow path waits for another holder of the
+// lock before doing the work without it (LOCK_WAIT_MS).
+const lockWait = 5000 * time.Millisecond
 
 // goodByStamp says which assets are good according to the stamp.
 func goodByStamp(dir string, ps []*Payload, paths []string, ids []identity) []bool {
@@ -31,19 +45,57 @@ func goodByStamp(dir string, ps []*Payload, paths []string, ids []identity) []bo
 	return good
 }
 
+// dirTrusted: may a stamp in dir be trusted at all? Only if no other user
+// (root aside) owns the directory, and so could plant one.
+func dirTrusted(dir string) bool {
+	var st unix.Stat_t
+	return unix.Stat(dir, &st) == nil && (st.Uid == uint32(os.Geteuid()) || st.Uid == 0)
+}
+
+// lockDir takes the directory's lock, waiting at most lockWait for
+// another holder. It returns the lock's descriptor and 0; -1 and 0 to
+// proceed without a lock (it being unusable — a link, a directory, a
+// FIFO... — or held too long); or -1 and -EACCES, -EROFS, -EPERM when the
+// directory cannot be written.
 func lockDir(dir string) (int, int) {
-	fd, err := unix.Open(pathJoin(dir, lockName), unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0644)
-	if err != nil {
-		return -1, neg(err)
+	const flags = unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	path := pathJoin(dir, lockName)
+	// 0600: a lock other users cannot open is one they cannot hold.
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|flags, 0600)
+	if err == unix.EACCES {
+		// Someone else's lock: use it read-only if we may.
+		if fd, err = unix.Open(path, unix.O_RDONLY|flags, 0); err != nil {
+			err = unix.EACCES
+		}
 	}
-	for {
-		err := unix.Flock(fd, unix.LOCK_EX)
+	switch {
+	case err == unix.EACCES || err == unix.EROFS || err == unix.EPERM:
+		return -1, neg(err)
+	case err != nil:
+		return -1, 0
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, 0
+	}
+	var waited time.Duration
+	for step := time.Millisecond; ; {
+		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
 			return fd, 0
 		}
-		if err != unix.EINTR {
+		if err == unix.EINTR {
+			continue
+		}
+		if err != unix.EWOULDBLOCK || waited >= lockWait {
 			unix.Close(fd)
-			return -1, neg(err)
+			return -1, 0
+		}
+		time.Sleep(step)
+		waited += step
+		if step < 50*time.Millisecond {
+			step *= 2
 		}
 	}
 }
@@ -57,13 +109,17 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 	}
 	results := make([]int, len(ps))
 	ids := make([]identity, len(ps))
-	good := goodByStamp(dir, ps, paths, ids)
+	trusted := dirTrusted(dir)
+	good := make([]bool, len(ps))
+	if trusted {
+		good = goodByStamp(dir, ps, paths, ids)
+	}
 	if allTrue(good) {
 		return results, 0
 	}
 
 	lockfd, rc := lockDir(dir)
-	if rc == -int(unix.EACCES) || rc == -int(unix.EROFS) || rc == -int(unix.EPERM) {
+	if rc != 0 {
 		// The directory cannot be written: fine if every file is already
 		// right. A file that is not fails with the lock's code.
 		checks, _ := verifyAll(ps, dir, false)
@@ -74,13 +130,19 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 		}
 		return results, firstFailure(results)
 	}
-	if rc != 0 {
-		return notAttempted(len(ps)), rc
+	if lockfd >= 0 {
+		defer unix.Close(lockfd) // releases the lock
 	}
-	defer unix.Close(lockfd) // releases the lock
+	// Remove what killed extractions left.
+	if dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err == nil {
+		cleanStaleTemporaries(dirfd)
+		unix.Close(dirfd)
+	}
 
 	// Someone may have finished the work while we waited.
-	good = goodByStamp(dir, ps, paths, ids)
+	if trusted {
+		good = goodByStamp(dir, ps, paths, ids)
+	}
 	// The others may be right but unknown to the stamp (copied, touched,
 	// stamp lost): comparing them with the payloads, all at once, costs
 	// no writes, and one of the wrong size costs nothing.
@@ -116,8 +178,8 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 			}
 		}
 	}
-	if wrc := writeStamp(dir, ps, ids); rc == 0 {
-		rc = wrc
+	if trusted {
+		writeStamp(dir, ps, ids)
 	}
 	return results, rc
 }
@@ -145,16 +207,18 @@ func allTrue(v []bool) bool {
 // right, else its failure (the extraction's code; for a directory that
 // cannot be locked for writing — -EACCES, -EROFS, -EPERM — and does not
 // already hold the right file, that code). When the directory itself
-// fails (empty: -ENOENT; a NUL byte: -EINVAL; not a directory: -ENOTDIR;
-// mkdir -p or the lock failing otherwise) every results[i] is
-// NotAttempted. A failure to write the stamp is rc alone, with every file
-// already right.
+// fails (empty: -ENOENT; a NUL byte: -EINVAL; too long: -ENAMETOOLONG, as
+// for ExtractAll; not a directory: -ENOTDIR; mkdir -p failing otherwise)
+// every results[i] is NotAttempted. A lock that cannot be used (not a
+// regular file, held by another for more than 5 s) only means the work is
+// done without it; a stamp that cannot be written fails nothing (the next
+// call takes the slow path again); neither is ever followed if a link.
 func Ensure(ps []*Payload, dir string) (results []int, rc int) {
 	if hasNUL(dir) {
 		return notAttempted(len(ps)), codeEINVAL
 	}
-	if dir == "" {
-		return notAttempted(len(ps)), codeENOENT
+	if rc := checkDirName(ps, dir); rc != 0 {
+		return notAttempted(len(ps)), rc
 	}
 	// Cheapest case first: the directory exists.
 	var st unix.Stat_t

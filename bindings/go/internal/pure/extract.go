@@ -3,6 +3,7 @@
 package pure
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -21,16 +22,56 @@ import (
 // while it is written, so even a killed process leaves nothing behind; it
 // is named (linkat through /proc/self/fd) only when complete, just before
 // the rename. Elsewhere it is created with O_EXCL as ".smk-tmp.<random>".
+//
+// A temporary is flock()ed by its writer from creation to the rename, so
+// that a later extraction into the same directory can tell one left by a
+// killed process (a ".smk-tmp.*" file of ours that nobody holds) from one
+// in use, and remove it (cleanStaleTemporaries).
 
 const (
-	pathMax = 4096 // PATH_MAX
-	nameMax = 255  // NAME_MAX
+	pathMax   = 4096 // PATH_MAX
+	nameMax   = 255  // NAME_MAX
+	tmpPrefix = ".smk-tmp."
+	// tmpNameLen is the length of a temporary's name: the prefix and 16
+	// hex digits.
+	tmpNameLen = len(tmpPrefix) + 16
+
+	// linux/fs.h's inode flags (FS_IOC_GETFLAGS), which x/sys/unix lacks.
+	fsImmutableFl = 0x10
+	fsAppendFl    = 0x20
 )
 
 // isDir is is_dir: stat (following symlinks) says directory.
 func isDir(path string) bool {
 	var st unix.Stat_t
 	return unix.Stat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// checkDirName is smk_check_dir_name: the checks on a directory of
+// assets that need no file system, so that nothing is created for one
+// that cannot be used. -ENOENT if empty; -ENAMETOOLONG if a component is
+// longer than NAME_MAX, or if a file of ps (or a temporary) in it would
+// not fit in PATH_MAX.
+func checkDirName(ps []*Payload, dir string) int {
+	if dir == "" {
+		return codeENOENT
+	}
+	// Room for "/" and the longest file name, or our temporaries'.
+	longest := tmpNameLen
+	for _, p := range ps {
+		if p != nil && len(p.FileName) > longest {
+			longest = len(p.FileName)
+		}
+	}
+	if len(dir)+1+longest >= pathMax {
+		return codeENAMETOOLONG
+	}
+	for _, part := range strings.Split(dir, "/") {
+		if len(part) > nameMax {
+			return codeENAMETOOLONG
+		}
+	}
+	return 0
 }
 
 // mkdirP is smk_mkdir_p: mkdir -p of path itself, mode 0777 less umask.
@@ -112,6 +153,7 @@ type extractJob struct {
 	result int
 	st     unix.Stat_t // out: identity of the file renamed into place
 
+	dirPath     string
 	dirfd       int
 	dirSyncable bool
 	fd          int
@@ -129,21 +171,20 @@ func (j *extractJob) openDestinationDir() int {
 		return rc
 	}
 	j.base = base
-	var dir string
 	switch slash := len(j.dest) - len(base) - 1; {
 	case slash < 0:
-		dir = "."
+		j.dirPath = "."
 	case slash == 0:
-		dir = "/"
+		j.dirPath = "/"
 	default:
-		dir = j.dest[:slash]
+		j.dirPath = j.dest[:slash]
 	}
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(j.dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	j.dirSyncable = err == nil
 	if err == unix.EACCES {
 		// Writable but not readable (mode 0300): still usable for *at()
 		// calls, only not for fsync.
-		fd, err = unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Open(j.dirPath, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	}
 	if err != nil {
 		return neg(err)
@@ -153,6 +194,18 @@ func (j *extractJob) openDestinationDir() int {
 	if unix.Fstatat(j.dirfd, j.base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil &&
 		st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		return codeEISDIR
+	}
+	return checkNotAppendOnly(j.dirfd)
+}
+
+// checkNotAppendOnly refuses, before anything is written, a directory
+// whose entries cannot be removed or replaced (chattr +a, +i): the rename
+// would fail after the whole decode and leave the named temporary behind
+// for good.
+func checkNotAppendOnly(dirfd int) int {
+	flags, err := unix.IoctlGetUint32(dirfd, unix.FS_IOC_GETFLAGS)
+	if err == nil && flags&(fsAppendFl|fsImmutableFl) != 0 {
+		return -int(unix.EPERM)
 	}
 	return 0
 }
@@ -171,7 +224,106 @@ func randomName() string {
 	x *= 0x94D049BB133111EB
 	x ^= x >> 29
 	s := strconv.FormatUint(x, 16)
-	return ".smk-tmp." + strings.Repeat("0", 16-len(s)) + s
+	return tmpPrefix + strings.Repeat("0", 16-len(s)) + s
+}
+
+// lockTemp takes the writer's lock on a temporary just created (never
+// contended but by cleanStaleTemporaries, which holds it only briefly).
+func lockTemp(fd int) int {
+	for {
+		err := unix.Flock(fd, unix.LOCK_EX)
+		if err == nil {
+			return 0
+		}
+		if err != unix.EINTR {
+			return neg(err)
+		}
+	}
+}
+
+// sameFile: is name in dirfd (not followed) the file open as fd?
+func sameFile(dirfd int, name string, fd int) bool {
+	var a, b unix.Stat_t
+	return unix.Fstat(fd, &a) == nil &&
+		unix.Fstatat(dirfd, name, &b, unix.AT_SYMLINK_NOFOLLOW) == nil &&
+		a.Dev == b.Dev && a.Ino == b.Ino
+}
+
+// isTempName: is name one of our temporaries, ".smk-tmp." and 16
+// lowercase hex digits?
+func isTempName(name string) bool {
+	if len(name) != tmpNameLen || !strings.HasPrefix(name, tmpPrefix) {
+		return false
+	}
+	for _, c := range []byte(name[len(tmpPrefix):]) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanStaleTemporaries is smk_clean_stale_temporaries: removes the
+// temporaries killed extractions left in the directory, files named as
+// ours, regular, of this user, with one link, that no writer holds
+// locked. Never follows a link or blocks on a FIFO. Best effort.
+func cleanStaleTemporaries(dirfd int) {
+	fd, err := unix.FcntlInt(uintptr(dirfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	// The duplicate shares dirfd's offset: read from the start whatever it.
+	_, _ = unix.Seek(fd, 0, io.SeekStart)
+	d := os.NewFile(uintptr(fd), ".")
+	names, _ := d.Readdirnames(-1) // fails for an O_PATH descriptor: nothing done
+	d.Close()
+	euid := uint32(os.Geteuid())
+	for _, name := range names {
+		if !isTempName(name) {
+			continue
+		}
+		tfd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(tfd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG &&
+			st.Uid == euid && st.Nlink == 1 &&
+			unix.Flock(tfd, unix.LOCK_EX|unix.LOCK_NB) == nil && sameFile(dirfd, name, tfd) {
+			_ = unix.Unlinkat(dirfd, name, 0)
+		}
+		unix.Close(tfd)
+	}
+}
+
+// createTempIn is smk_create_temp: a temporary in dirfd under a fresh
+// name, created exclusively (never an inode someone else made: no FIFO,
+// no hard link written through) with mode, and holding the writer's lock.
+func createTempIn(dirfd int, mode uint32) (string, int, int) {
+	for attempt := 0; attempt < 100; attempt++ {
+		name := randomName()
+		fd, err := unix.Openat(dirfd, name,
+			unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, mode)
+		if err == unix.EEXIST {
+			continue
+		}
+		if err != nil {
+			return "", -1, neg(err)
+		}
+		if rc := lockTemp(fd); rc != 0 {
+			unix.Close(fd)
+			_ = unix.Unlinkat(dirfd, name, 0)
+			return "", -1, rc
+		}
+		if !sameFile(dirfd, name, fd) {
+			// A cleaner took it for a stale one between our create and
+			// our lock: try another name.
+			unix.Close(fd)
+			continue
+		}
+		return name, fd, 0
+	}
+	return "", -1, codeEEXIST
 }
 
 func procPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
@@ -188,6 +340,10 @@ func (j *extractJob) createTemp() int {
 	}
 	if err == nil {
 		if unix.Access(procPath(fd), unix.F_OK) == nil {
+			if rc := lockTemp(fd); rc != 0 {
+				unix.Close(fd)
+				return rc
+			}
 			j.fd = fd
 			j.namedTmp = false
 			return 0
@@ -197,20 +353,12 @@ func (j *extractJob) createTemp() int {
 	}
 	// Unsupported here (EOPNOTSUPP, EISDIR, EINVAL) or refused: the named
 	// path below reports the refusal in its own words.
-	for attempt := 0; attempt < 100; attempt++ {
-		j.tmpName = randomName()
-		fd, err = unix.Openat(j.dirfd, j.tmpName,
-			unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0600)
-		if err == nil {
-			j.fd = fd
-			j.namedTmp = true
-			return 0
-		}
-		if err != unix.EEXIST {
-			return neg(err)
-		}
+	name, fd, rc := createTempIn(j.dirfd, 0600)
+	if rc != 0 {
+		return rc
 	}
-	return codeEEXIST
+	j.tmpName, j.fd, j.namedTmp = name, fd, true
+	return 0
 }
 
 func (j *extractJob) discardTemp() {
@@ -253,6 +401,11 @@ func fsyncRetry(fd int) int {
 	}
 }
 
+// commit sets the mode, syncs and renames the temporary into place.
+// Everything that can fail happens before the rename: once the file is in
+// place the extraction has succeeded. The directory sync after it only
+// makes the rename durable sooner; if it fails, the file is complete and
+// in place all the same, so that is not reported.
 func (j *extractJob) commit() int {
 	if err := unix.Fchmod(j.fd, j.p.Mode); err != nil {
 		return neg(err)
@@ -269,19 +422,16 @@ func (j *extractJob) commit() int {
 		return neg(err)
 	}
 	j.namedTmp = false // it is the destination now
-	if err := unix.Fstat(j.fd, &j.st); err != nil {
-		return neg(err)
+	// The identity after the rename, which moves the file's ctime. If even
+	// fstat fails, the file is in place all the same: record no identity,
+	// so that ensure's stamp vouches for nothing.
+	if unix.Fstat(j.fd, &j.st) != nil {
+		j.st = unix.Stat_t{}
 	}
-	unix.Close(j.fd)
+	unix.Close(j.fd) // releases the writer's lock
 	j.fd = -1
 	if j.dirSyncable {
-		rc := fsyncRetry(j.dirfd)
-		// Some file systems cannot sync directories; the rename is done
-		// all the same.
-		if rc == -int(unix.EINVAL) || rc == -int(unix.EROFS) {
-			rc = 0
-		}
-		return rc
+		_ = fsyncRetry(j.dirfd)
 	}
 	return 0
 }
@@ -289,10 +439,35 @@ func (j *extractJob) commit() int {
 // extractJobs is smk_extract_jobs: runs every job, decoding all of them
 // together; returns the first failure's code (in job order) or 0.
 func extractJobs(jobs []*extractJob) int {
+	for next := 0; next < len(jobs); {
+		next = runBatch(jobs, next)
+	}
+	return firstFailure(resultsOf(jobs))
+}
+
+func resultsOf(jobs []*extractJob) []int {
+	r := make([]int, len(jobs))
+	for i, j := range jobs {
+		r[i] = j.result
+	}
+	return r
+}
+
+// runBatch is run_batch: opens the jobs from first on (two descriptors
+// each), cleaning each distinct directory of stale temporaries before its
+// first temporary is made, and decodes them together. A job refused for
+// want of descriptors (EMFILE, ENFILE) when others are already open waits
+// for the next batch, so that a low RLIMIT_NOFILE makes extraction
+// slower, never fail. Returns where the next batch starts.
+func runBatch(jobs []*extractJob, first int) int {
 	var targets []*target
 	var targetJob []*extractJob
-	for _, j := range jobs {
+	cleaned := map[string]bool{}
+	i := first
+	for ; i < len(jobs); i++ {
+		j := jobs[i]
 		j.result = 0
+		j.dirPath = ""
 		j.dirfd = -1
 		j.fd = -1
 		j.namedTmp = false
@@ -302,8 +477,18 @@ func extractJobs(jobs []*extractJob) int {
 			continue
 		}
 		j.result = j.openDestinationDir()
+		if j.result == 0 && !cleaned[j.dirPath] {
+			cleanStaleTemporaries(j.dirfd)
+		}
+		if j.dirPath != "" {
+			cleaned[j.dirPath] = true
+		}
 		if j.result == 0 {
 			j.result = j.createTemp()
+		}
+		if (j.result == -int(unix.EMFILE) || j.result == -int(unix.ENFILE)) && len(targets) > 0 {
+			j.release()
+			break
 		}
 		if j.result != 0 {
 			continue
@@ -312,25 +497,26 @@ func extractJobs(jobs []*extractJob) int {
 		targetJob = append(targetJob, j)
 	}
 	decode(targets)
-	for i, t := range targets {
-		j := targetJob[i]
+	for k, t := range targets {
+		j := targetJob[k]
 		j.result = t.code()
 		if j.result == 0 {
 			j.result = j.commit()
 		}
 	}
-	first := 0
-	for _, j := range jobs {
-		j.discardTemp()
-		if j.dirfd >= 0 {
-			unix.Close(j.dirfd)
-		}
-		j.dirfd = -1
-		if j.result != 0 && first == 0 {
-			first = j.result
-		}
+	for _, j := range jobs[first:i] {
+		j.release()
 	}
-	return first
+	return i
+}
+
+// release closes what a job holds, removing its temporary if any.
+func (j *extractJob) release() {
+	j.discardTemp()
+	if j.dirfd >= 0 {
+		unix.Close(j.dirfd)
+	}
+	j.dirfd = -1
 }
 
 // ExtractTo writes the payload to dest atomically, with the payload's
@@ -339,9 +525,11 @@ func extractJobs(jobs []*extractJob) int {
 // itself, never written through. On failure dest is as it was and no
 // temporary remains. Returns 0 or the core's code: -ENOENT (dest empty or
 // its directory missing), -ENOTDIR, -EISDIR (dest is, or ends with a
-// slash naming, a directory), -ENAMETOOLONG, -EACCES, -ENOSPC, ...,
-// ErrCorrupt, ErrSize, ErrUnsupported; -EINVAL for a nil payload or a
-// path holding a NUL byte.
+// slash naming, a directory), -ENAMETOOLONG, -EACCES, -EPERM (an
+// append-only or immutable directory, refused before writing), -ENOSPC,
+// ..., ErrCorrupt, ErrSize, ErrUnsupported; -EINVAL for a nil payload or
+// a path holding a NUL byte. Stale temporaries that killed extractions
+// left in the directory are removed first.
 func ExtractTo(p *Payload, dest string) int {
 	if p == nil || hasNUL(dest) {
 		return codeEINVAL
@@ -374,10 +562,18 @@ func ExtractToWithParents(p *Payload, dest string) int {
 // already renamed into place stay when another fails.
 //
 // results[i] is 0 or payload i's failure. If dir itself fails (empty:
-// -ENOENT; a NUL byte: -EINVAL; mkdir -p failing, e.g. -ENOTDIR), rc is
-// that code and every results[i] is NotAttempted. Otherwise rc is the
-// first failure in payload order, or 0.
+// -ENOENT; a NUL byte: -EINVAL; too long for a file or a temporary in it
+// to be named, or a component longer than NAME_MAX: -ENAMETOOLONG, before
+// anything is created; mkdir -p failing, e.g. -ENOTDIR), rc is that code
+// and every results[i] is NotAttempted. Otherwise rc is the first failure
+// in payload order, or 0.
 func ExtractAll(ps []*Payload, dir string) (results []int, rc int) {
+	if hasNUL(dir) {
+		return notAttempted(len(ps)), codeEINVAL
+	}
+	if rc := checkDirName(ps, dir); rc != 0 {
+		return notAttempted(len(ps)), rc
+	}
 	if rc := mkdirP(dir); rc != 0 {
 		return notAttempted(len(ps)), rc
 	}
@@ -389,9 +585,6 @@ func ExtractAll(ps []*Payload, dir string) (results []int, rc int) {
 		}
 	}
 	extractJobs(jobs)
-	results = make([]int, len(ps))
-	for i, j := range jobs {
-		results[i] = j.result
-	}
+	results = resultsOf(jobs)
 	return results, firstFailure(results)
 }

@@ -22,10 +22,9 @@ import (
 // being st_mode in octal.
 
 const (
-	stampName    = ".supermachine-kernel.stamp"
-	stampTmpName = ".supermachine-kernel.stamp.tmp"
-	lockName     = ".supermachine-kernel.lock"
-	stampMagic   = "supermachine-kernel-stamp 1"
+	stampName  = ".supermachine-kernel.stamp"
+	lockName   = ".supermachine-kernel.lock"
+	stampMagic = "supermachine-kernel-stamp 1"
 )
 
 // identity is what a stamp line records about one file.
@@ -68,14 +67,25 @@ func stillGood(rec *identity, p *Payload, st *unix.Stat_t) bool {
 		now.ctimeS == rec.ctimeS && now.ctimeNs == rec.ctimeNs
 }
 
-// readStamp reads the stamp in dir; missing or unreadable records stay
-// invalid. Lines are taken as the core's fgets(512) and sscanf take them.
+// readStamp reads the stamp in dir; missing, unreadable or untrustworthy
+// records stay invalid. The stamp is never followed if a link nor waited
+// for if a FIFO, and trusted only if a regular file of this user that no
+// one else may write. Lines are taken as the core's fgets(512) and sscanf
+// take them.
 func readStamp(dir string, ps []*Payload) []identity {
 	ids := make([]identity, len(ps))
-	f, err := os.Open(pathJoin(dir, stampName))
+	fd, err := unix.Open(pathJoin(dir, stampName),
+		unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return ids
 	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG ||
+		st.Uid != uint32(os.Geteuid()) || st.Mode&022 != 0 {
+		unix.Close(fd)
+		return ids
+	}
+	f := os.NewFile(uintptr(fd), stampName)
 	defer f.Close()
 	r := bufio.NewReader(f)
 	line, ok := fgets(r, 512)
@@ -232,12 +242,13 @@ func (sc *cscanner) signed() (int64, bool) {
 	return int64(mag), true
 }
 
-// writeStamp replaces the stamp. Called under the lock, so a fixed
-// temporary name is safe. Not synced: a stamp lost in a crash only sends
-// the next call down the slow path, and the files it describes were
-// synced before it.
-func writeStamp(dir string, ps []*Payload, ids []identity) int {
-	tmp := pathJoin(dir, stampTmpName)
+// writeStamp replaces the stamp, through a fresh temporary (created as
+// extraction's are) renamed into place, so that nothing is ever written
+// into an inode someone else made. Not synced: a stamp lost in a crash
+// only sends the next call down the slow path, and the files it describes
+// were synced before it. Best effort: on failure the temporary is removed
+// and the old stamp (if any) stays, and any stamp is only ever a hint.
+func writeStamp(dir string, ps []*Payload, ids []identity) {
 	var b strings.Builder
 	b.WriteString(stampMagic + "\n")
 	for i, id := range ids {
@@ -247,37 +258,39 @@ func writeStamp(dir string, ps []*Payload, ids []identity) int {
 		fmt.Fprintf(&b, "%s %s %d %d %d %o %d %d %d %d\n", ps[i].Name, id.sha256,
 			id.dev, id.ino, id.size, id.mode, id.mtimeS, id.mtimeNs, id.ctimeS, id.ctimeNs)
 	}
-	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0644)
+	dirfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return neg(err)
+		return
 	}
-	rc := 0
-	data := []byte(b.String())
+	defer unix.Close(dirfd)
+	tmp, fd, rc := createTempIn(dirfd, 0644)
+	if rc != 0 {
+		return
+	}
+	// The umask may have narrowed the mode; the reader wants exactly this.
+	ok := unix.Fchmod(fd, 0644) == nil && writeAll(fd, []byte(b.String())) &&
+		// Renamed before the close, which drops the writer's lock: a
+		// cleaner never sees it named and unlocked.
+		unix.Renameat(dirfd, tmp, dirfd, stampName) == nil
+	if unix.Close(fd) != nil {
+		ok = false
+	}
+	if !ok {
+		_ = unix.Unlinkat(dirfd, tmp, 0)
+	}
+}
+
+// writeAll writes all of data to fd.
+func writeAll(fd int, data []byte) bool {
 	for len(data) > 0 {
 		n, err := unix.Write(fd, data)
 		if err == unix.EINTR {
 			continue
 		}
-		if err != nil {
-			rc = neg(err)
-			break
-		}
-		if n == 0 {
-			rc = codeEIO
-			break
+		if err != nil || n == 0 {
+			return false
 		}
 		data = data[n:]
 	}
-	if err := unix.Close(fd); err != nil && rc == 0 {
-		rc = neg(err)
-	}
-	if rc == 0 {
-		if err := unix.Rename(tmp, pathJoin(dir, stampName)); err != nil {
-			rc = neg(err)
-		}
-	}
-	if rc != 0 {
-		_ = unix.Unlink(tmp)
-	}
-	return rc
+	return true
 }

@@ -105,6 +105,17 @@ func unprivilegedCases(t *testing.T, dir string) {
 	wantCode(t, "write-only directory", ExtractTo(p, dir+"/wo/asset"), 0)
 	checkAsset(t, p, dir+"/wo/asset")
 
+	// Nor can it be listed, so it is not cleaned of stale temporaries.
+	os.Mkdir(dir+"/wo2", 0755)
+	stale := dir + "/wo2/" + tmpPrefix + "0123456789abcdef"
+	os.WriteFile(stale, nil, 0600)
+	os.Chmod(dir+"/wo2", 0300)
+	t.Cleanup(func() { os.Chmod(dir+"/wo2", 0755) })
+	wantCode(t, "write-only directory with a stale temporary", ExtractTo(p, dir+"/wo2/asset"), 0)
+	if _, err := os.Lstat(stale); err != nil {
+		t.Errorf("a directory that cannot be listed was cleaned: %v", err)
+	}
+
 	// An existing directory we may not write in, on the way to one we may.
 	os.Mkdir(dir+"/top", 0755)
 	os.Mkdir(dir+"/top/mid", 0755)

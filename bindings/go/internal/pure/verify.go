@@ -64,8 +64,12 @@ func (j *verifyJob) openChecked() int {
 	return 0
 }
 
-// unchanged: after a successful comparison the file must still be the
-// one whose bytes were compared, or its identity cannot be vouched for.
+// unchanged: after a successful comparison the file must not have been
+// written while it was read (its mtime would have moved), or a byte read
+// early could have changed since. The ctime is not compared: it also
+// moves when the file is only renamed over or unlinked (another process
+// re-extracting the same bytes) or linked, none of which changes a byte
+// read. The identity returned is the file's as it stands after the check.
 func (j *verifyJob) unchanged() int {
 	var after unix.Stat_t
 	if err := unix.Fstat(j.fd, &after); err != nil {
@@ -74,7 +78,7 @@ func (j *verifyJob) unchanged() int {
 	if rc := checkStat(j.p, &after); rc != 0 {
 		return rc
 	}
-	if after.Ctim != j.st.Ctim || after.Mtim != j.st.Mtim {
+	if after.Mtim != j.st.Mtim {
 		return ErrChecksum // written while it was read
 	}
 	j.st = after
