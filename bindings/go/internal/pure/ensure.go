@@ -60,18 +60,31 @@ func dirTrusted(dir string) bool {
 func lockDir(dir string) (int, int) {
 	const flags = unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
 	path := pathJoin(dir, lockName)
-	// 0600: a lock other users cannot open is one they cannot hold.
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|flags, 0600)
-	if err == unix.EACCES {
-		// Someone else's lock: use it read-only if we may.
-		if fd, err = unix.Open(path, unix.O_RDONLY|flags, 0); err != nil {
-			err = unix.EACCES
+	// An existing lock is opened read-only (flock needs no more), so a FIFO
+	// or device planted there is never opened for writing; a new one is
+	// created exclusively, 0600: a lock other users cannot open is one
+	// they cannot hold.
+	var fd int
+	var err error
+	creating := false
+	for attempt := 0; attempt < 3; attempt++ {
+		creating = false
+		fd, err = unix.Open(path, unix.O_RDONLY|flags, 0)
+		if err != unix.ENOENT {
+			break
+		}
+		creating = true
+		fd, err = unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|flags, 0600)
+		if err != unix.EEXIST {
+			break
 		}
 	}
 	switch {
-	case err == unix.EACCES || err == unix.EROFS || err == unix.EPERM:
+	case err != nil && creating && (err == unix.EACCES || err == unix.EROFS || err == unix.EPERM):
+		// Not allowed to create one: the directory cannot be written.
 		return -1, neg(err)
 	case err != nil:
+		// Someone else's 0600 lock, a link, a directory...: go without.
 		return -1, 0
 	}
 	var st unix.Stat_t
@@ -100,6 +113,16 @@ func lockDir(dir string) (int, int) {
 	}
 }
 
+// dirAppendOnly is EPERM (negated) for an append-only or immutable dir.
+func dirAppendOnly(dir string) int {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	return checkNotAppendOnly(fd)
+}
+
 func ensureIn(ps []*Payload, dir string) ([]int, int) {
 	paths := make([]string, len(ps))
 	for i, p := range ps {
@@ -118,7 +141,13 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 		return results, 0
 	}
 
-	lockfd, rc := lockDir(dir)
+	// An append-only or immutable directory: nothing could be replaced
+	// there, and the lock and the stamp's temporary would stay for good.
+	rc := dirAppendOnly(dir)
+	lockfd := -1
+	if rc == 0 {
+		lockfd, rc = lockDir(dir)
+	}
 	if rc != 0 {
 		// The directory cannot be written: fine if every file is already
 		// right. A file that is not fails with the lock's code.

@@ -56,8 +56,9 @@ func checkDirName(ps []*Payload, dir string) int {
 	if dir == "" {
 		return codeENOENT
 	}
-	// Room for "/" and the longest file name, or our temporaries'.
-	longest := tmpNameLen
+	// Room for "/" and the longest name we put there: an asset, a
+	// temporary, ensure's stamp or lock.
+	longest := max(tmpNameLen, len(stampName), len(lockName))
 	for _, p := range ps {
 		if p != nil && len(p.FileName) > longest {
 			longest = len(p.FileName)

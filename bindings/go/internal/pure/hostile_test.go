@@ -449,16 +449,18 @@ func TestOverlongDirs(t *testing.T) {
 			}
 		}
 	}
-	// The limits: a file name or a temporary's, whichever is longer,
-	// after a slash, within PATH_MAX; components within NAME_MAX.
+	// The limits: the longest name we put there (a file name, a
+	// temporary's, the stamp's or the lock's) after a slash, within
+	// PATH_MAX; components within NAME_MAX.
+	ours := max(tmpNameLen, len(stampName), len(lockName))
 	long := &Payload{FileName: strings.Repeat("f", 40)}
 	for _, tc := range []struct {
 		ps   []*Payload
 		len  int
 		want int
 	}{
-		{ps, pathMax - 1 - tmpNameLen - 1, 0},
-		{ps, pathMax - 1 - tmpNameLen, codeENAMETOOLONG},
+		{ps, pathMax - 1 - ours - 1, 0},
+		{ps, pathMax - 1 - ours, codeENAMETOOLONG},
 		{[]*Payload{nil, long}, pathMax - 1 - 40 - 1, 0},
 		{[]*Payload{nil, long}, pathMax - 1 - 40, codeENAMETOOLONG},
 	} {
