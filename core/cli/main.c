@@ -96,15 +96,16 @@ static int cmd_extract(int argc, char **argv)
 
 static int cmd_ensure(int argc, char **argv)
 {
-	char dir[4096];
+	char buf[4096];
+	const char *dir = buf;
 	int results[SMK_ASSET_COUNT];
 	int rc;
 	if (argc > 1)
 		return usage_error("ensure takes at most one DIR");
 	if (argc == 1) {
-		snprintf(dir, sizeof dir, "%s", argv[0]);
+		dir = argv[0]; /* as given, however long: the core judges it */
 	} else {
-		rc = smk_default_dir(dir, sizeof dir);
+		rc = smk_default_dir(buf, sizeof buf);
 		if (rc < 0)
 			return fail_path("$XDG_CACHE_HOME or $HOME", rc);
 	}
