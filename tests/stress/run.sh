@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The stress suites against the CLI of every language: crash safety (kill -9
 # at random moments), fault injection (strace; the C CLI), and concurrency
-# (all CLIs on one directory at once, with a checking reader).
+# (all CLIs on one directory at once, with a checking reader), and hostile
+# paths planted by a second user in a sticky directory (needs root).
 #
 #   tests/stress/run.sh            bounded, as CI runs it (a few minutes)
 #   tests/stress/run.sh --long     the long form: hundreds of kills per CLI,
-#                                  faults at the first 4 calls of each
+#                                  faults at the first 4 calls of each,
+#                                  every hostile case for every CLI
 #
 # Needs the builds of the other suites: the C CLI (build/test), the Python
 # venv (build/python/venv, bindings/python/run-tests.sh) and the staged Node
@@ -43,4 +45,9 @@ printf '\n==> fault injection (strace), C CLI: calls 1..%s of each after start-u
 python3 tests/stress/faults.py --when "$when" || status=1
 printf '\n==> concurrency: every CLI on one directory, %s rounds\n' "$rounds"
 SMK_STRESS_CLIS=$clis python3 tests/stress/concurrency.py --rounds "$rounds" --procs "$procs" || status=1
+printf '\n==> hostile paths: a second user plants in a sticky directory (as root; %s)\n' \
+    "$([ "$long" = 1 ] && echo 'every case for every CLI' || echo 'every case for C, a subset for the others')"
+hostile=()
+[ "$long" = 1 ] && hostile=(--full)
+SMK_STRESS_CLIS=$clis python3 tests/stress/hostile.py ${hostile[@]+"${hostile[@]}"} || status=1
 exit "$status"
