@@ -423,6 +423,43 @@ static void test_forged_stamps(const char *root)
 	forged_case(root, "forged-dir-root-stamp-nobody", 0, NOBODY, 0644, 0);
 }
 
+/* ---- 7. Another user's copies of the right bytes ---------------------------- */
+/* A file with the asset's bytes and mode but another user's is replaced:
+ * its owner could rewrite it after the check. */
+static void test_foreign_copies(const char *root)
+{
+	char *dir = test_path(root, "foreign");
+	struct stat before[SMK_ASSET_COUNT], after;
+
+	if (geteuid() != 0) {
+		skip("another user's copies", "needs root (chown)");
+		free(dir);
+		return;
+	}
+	CHECK(mkdir(dir, 0755) == 0);
+	CHECK_RC(smk_extract_all_to(dir), 0);
+	CHECK_RC(smk_ensure_assets(dir), 0); /* a stamp vouching for them */
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		char *p = test_path(dir, smk_asset_get_info((smk_asset)i)->file_name);
+		CHECK(lchown(p, NOBODY, NOBODY) == 0);
+		CHECK(chmod(p, smk_asset_get_info((smk_asset)i)->mode) == 0);
+		CHECK_RC(smk_verify_file((smk_asset)i, p), 0); /* the bytes are right */
+		CHECK(lstat(p, &before[i]) == 0);
+		free(p);
+	}
+	CHECK_RC(smk_ensure_assets(dir), 0);
+	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		char *p = test_path(dir, smk_asset_get_info((smk_asset)i)->file_name);
+		CHECK(lstat(p, &after) == 0);
+		CHECK(after.st_uid == geteuid());
+		CHECK(after.st_ino != before[i].st_ino);
+		free(p);
+	}
+	CHECK_RC(smk_verify(dir), 0);
+	CHECK(test_count_temps(dir) == 0);
+	free(dir);
+}
+
 /* Runs one test function, saying how long it took; only those whose name
  * contains the program's argument, if any. */
 static const char *only;
@@ -455,6 +492,7 @@ int main(int argc, char **argv)
 	run("lock held elsewhere", test_lock_held, root);
 	run("stamp unwritable", test_stamp_unwritable, root);
 	run("forged stamps", test_forged_stamps, root);
+	run("another user's copies", test_foreign_copies, root);
 
 	printf("core.hostile_ensure: %.1f s, %d skipped\n", now_s() - t0, skipped);
 	test_rm_rf(root);

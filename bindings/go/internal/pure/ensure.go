@@ -113,6 +113,14 @@ func lockDir(dir string) (int, int) {
 	}
 }
 
+// ownedByUs: a file another user (root aside) owns is never one of ours,
+// whatever it holds: its owner could rewrite it in place at any moment
+// after the check (a copy planted in a shared directory such as /tmp).
+// ensure replaces it, or fails where it may not (a sticky directory).
+func ownedByUs(st *unix.Stat_t) bool {
+	return int(st.Uid) == unix.Geteuid() || st.Uid == 0
+}
+
 // dirAppendOnly is EPERM (negated) for an append-only or immutable dir.
 func dirAppendOnly(dir string) int {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -153,7 +161,8 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 		// right. A file that is not fails with the lock's code.
 		checks, _ := verifyAll(ps, dir, false)
 		for i, c := range checks {
-			if c != 0 {
+			var st unix.Stat_t
+			if c != 0 || unix.Lstat(paths[i], &st) != nil || !ownedByUs(&st) {
 				results[i] = rc
 			}
 		}
@@ -189,7 +198,7 @@ func ensureIn(ps []*Payload, dir string) ([]int, int) {
 	var jobAsset []int
 	for c, chk := range checks {
 		i := checkAsset[c]
-		if chk.result == 0 {
+		if chk.result == 0 && ownedByUs(&chk.st) {
 			ids[i] = identityOf(ps[i], &chk.st)
 			continue
 		}

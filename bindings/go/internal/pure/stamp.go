@@ -57,7 +57,7 @@ func identityOf(p *Payload, st *unix.Stat_t) identity {
 // stillGood: does the file as it is now still have the identity recorded,
 // and is that identity one of a correct file?
 func stillGood(rec *identity, p *Payload, st *unix.Stat_t) bool {
-	if !rec.valid || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&07777 != p.Mode ||
+	if !rec.valid || st.Mode&unix.S_IFMT != unix.S_IFREG || !ownedByUs(st) || st.Mode&07777 != p.Mode ||
 		st.Size != p.Size || rec.sha256 != p.SHA256 {
 		return false
 	}
