@@ -82,13 +82,22 @@ static void identity_of(struct identity *id, const smk_asset_info *info,
 	id->ctime_ns = (long long)SMK_CTIME(st).tv_nsec;
 }
 
+/* A file another user (root aside) owns is never one of ours, whatever it
+ * holds: its owner could rewrite it in place at any moment after the check
+ * (a copy planted in a shared directory such as /tmp).  ensure replaces
+ * it, or fails where it may not (a sticky directory: EPERM). */
+static int owned_by_us(const struct stat *st)
+{
+	return st->st_uid == geteuid() || st->st_uid == 0;
+}
+
 /* Does the file as it is now still have the identity we recorded, and is
  * that identity one of a correct file? */
 static int still_good(const struct identity *rec, const smk_asset_info *info,
                       const struct stat *st)
 {
 	struct identity now;
-	if (!rec->valid || !S_ISREG(st->st_mode) ||
+	if (!rec->valid || !S_ISREG(st->st_mode) || !owned_by_us(st) ||
 	    (unsigned)(st->st_mode & 07777) != info->mode ||
 	    (uint64_t)st->st_size != info->size ||
 	    strcmp(rec->sha256, info->sha256) != 0)
@@ -350,11 +359,13 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 		int lock_rc = rc;
 		rc = smk_verify_paths(paths, results);
 		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-			if (results[i])
+			struct stat st;
+			if (results[i] == 0 &&
+			    (lstat(paths[i], &st) != 0 || !owned_by_us(&st)))
 				results[i] = lock_rc;
+			if (results[i])
+				rc = results[i] = lock_rc;
 		}
-		if (rc)
-			rc = lock_rc;
 		goto out;
 	}
 	if (rc)
@@ -383,7 +394,7 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 	memset(jobs, 0, sizeof jobs);
 	for (size_t c = 0; c < nchecks; c++) {
 		int i = check_asset[c];
-		if (checks[c].result == 0) {
+		if (checks[c].result == 0 && owned_by_us(&checks[c].st)) {
 			identity_of(&ids[i], smk_asset_get_info((smk_asset)i),
 			            &checks[c].st);
 			continue;
