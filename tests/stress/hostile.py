@@ -353,15 +353,21 @@ class Ctx:
             self.planted_at[a["file"]] = os.lstat(p).st_ino
             self.hold(str(p), f"attacker's copy {a['file']}")
 
-    def forge(self, stamp_owner: int) -> None:
+    def forge(self, stamp_owner: int, files_owner: int = ATTACKER) -> None:
         """Wrong files of the right size and mode, and a stamp vouching for
-        exactly their identities (read_stamp's format)."""
+        exactly their identities (read_stamp's format).  The files are the
+        attacker's, but in the control (everything the victim's own: a
+        stamp ensure may believe, as ensure never accepts another user's
+        file at an asset's name)."""
         lines = [STAMP_MAGIC]
         for a in ASSETS:
             p = self.D / a["file"]
             with open(p, "wb") as f:
                 f.truncate(a["size"])  # zeros: the right size, the wrong bytes
             self.give(str(p), int(a["mode"], 8))
+            if files_owner != ATTACKER:
+                os.lchown(p, files_owner, files_owner)
+                os.chmod(p, int(a["mode"], 8))
             st = os.lstat(p)
             lines.append(f"{a['name']} {a['sha256']} {st.st_dev} {st.st_ino} {st.st_size} "
                          f"{st.st_mode:o} {st.st_mtime_ns // 10**9} {st.st_mtime_ns % 10**9} "
@@ -439,7 +445,7 @@ PLANTINGS["stamp.forged"] = (f"{STAMP}: the attacker's, vouching for wrong files
 PLANTINGS["stamp.forged-victims"] = (f"{STAMP}: the victim's, in the attacker's directory (attdir only), "
                                      "vouching for wrong files", ("ensure",))
 PLANTINGS["stamp.control"] = (f"{STAMP}: the victim's, in the victim's directory (vicdir only), "
-                              "vouching for wrong files: must be believed", ("ensure",))
+                              "vouching for wrong files of the victim's: must be believed", ("ensure",))
 DECOY_KINDS = {"fifo": "0123456789abcdef", "symlink": "fedcba9876543210", "file": "00000000deadbeef",
                "hardlink": "0000000000c0ffee", "dangling": "a5a5a5a5a5a5a5a5"}
 for _k in DECOY_KINDS:
@@ -481,7 +487,7 @@ def plant(ctx: Ctx, planting: str, correct: pathlib.Path) -> None:
         ctx.forge(VICTIM)
     elif planting == "stamp.control":
         ctx.control = True
-        ctx.forge(VICTIM)
+        ctx.forge(VICTIM, files_owner=VICTIM)
     elif group == "tmp":
         kinds = DECOY_KINDS if kind == "all" else {kind: DECOY_KINDS[kind]}
         for k, hexpart in kinds.items():
