@@ -44,11 +44,13 @@ void agent_sleep_ms(unsigned ms);
 struct agent_exec_result {
     struct agent_exec_reply reply;
     uint8_t *out, *err; /* owned; reply.out/err point here */
+    bool abandoned;     /* the client went away meanwhile: send no reply */
 };
-/* Run one command. 0 with *res filled, or -errno with msg describing the
- * step that failed (spawn, chdir, exec). */
-int agent_exec(const struct agent_exec_req *req, struct agent_exec_result *res, char *msg,
-               size_t msglen);
+/* Run one command for the client on conn (read fd, write fd), which is
+ * watched for the client going away. 0 with *res filled, or -errno with msg
+ * describing the step that failed (spawn, chdir, exec). */
+int agent_exec(const struct agent_exec_req *req, const int conn[2], struct agent_exec_result *res,
+               char *msg, size_t msglen);
 void agent_exec_result_free(struct agent_exec_result *res);
 
 /* File requests: 0 or -errno, with msg set on failure. read_file returns

@@ -43,23 +43,27 @@ static void do_hello(struct agent_buf *out, uint32_t id, const char *transport)
     agent_encode_hello_reply(out, id, &r);
 }
 
-static void do_exec(struct agent_buf *out, uint32_t id, const uint8_t *p, size_t n)
+/* Returns true when the client went away while the command ran. */
+static bool do_exec(struct agent_buf *out, uint32_t id, const uint8_t *p, size_t n,
+                    const int conn[2])
 {
     struct agent_exec_req req;
     int rc = agent_decode_exec(p, n, &req);
     if (rc) {
         decode_error(out, id, rc);
-        return;
+        return false;
     }
     struct agent_exec_result res;
     char msg[AGENT_MAX_MESSAGE + 1];
-    rc = agent_exec(&req, &res, msg, sizeof msg);
+    rc = agent_exec(&req, conn, &res, msg, sizeof msg);
+    bool gone = !rc && res.abandoned;
     if (rc)
         os_error(out, id, rc, msg, false);
-    else
+    else if (!gone)
         agent_encode_exec_reply(out, id, &res.reply);
     agent_exec_result_free(&res);
     agent_exec_req_free(&req);
+    return gone;
 }
 
 static void do_file(struct agent_buf *out, const struct agent_hdr *h, const uint8_t *p, size_t n)
@@ -92,8 +96,12 @@ static void do_file(struct agent_buf *out, const struct agent_hdr *h, const uint
         os_error(out, h->id, rc, msg, h->type == AGENT_T_READ_FILE);
 }
 
-/* Returns true when the request was SHUTDOWN and its reply is queued. */
-static bool dispatch(struct agent_buf *out, const struct agent_event *ev, const char *transport)
+enum after { NEXT, SHUTDOWN, GONE };
+
+/* SHUTDOWN: the request was SHUTDOWN and its reply is queued; GONE: the
+ * client went away during the request, which gets no reply. */
+static enum after dispatch(struct agent_buf *out, const struct agent_event *ev,
+                           const char *transport, const int conn[2])
 {
     const struct agent_hdr *h = &ev->hdr;
     size_t n = h->len;
@@ -107,21 +115,20 @@ static bool dispatch(struct agent_buf *out, const struct agent_event *ev, const 
             do_hello(out, h->id, transport);
         else
             agent_encode_empty(out, AGENT_T_REPLY | AGENT_T_SHUTDOWN, h->id);
-        return !rc && h->type == AGENT_T_SHUTDOWN;
+        return !rc && h->type == AGENT_T_SHUTDOWN ? SHUTDOWN : NEXT;
     }
     case AGENT_T_EXEC:
-        do_exec(out, h->id, ev->payload, n);
-        return false;
+        return do_exec(out, h->id, ev->payload, n, conn) ? GONE : NEXT;
     case AGENT_T_WRITE_FILE:
     case AGENT_T_READ_FILE:
     case AGENT_T_STAT:
         do_file(out, h, ev->payload, n);
-        return false;
+        return NEXT;
     default: {
         char msg[64];
         snprintf(msg, sizeof msg, "unknown message type 0x%02x", h->type);
         agent_encode_error(out, h->id, AGENT_E_UNKNOWN_TYPE, 0, msg);
-        return false;
+        return NEXT;
     }
     }
 }
@@ -164,8 +171,13 @@ static int flush(int wfd, struct agent_buf *out)
     return rc;
 }
 
+/* One request at a time: the next is parsed (and more input read) only once
+ * the reply to the last is written whole. A client that does not read its
+ * replies therefore stops the agent reading, which bounds the memory to one
+ * frame in and one reply out, and keeps replies in request order. */
 enum agent_conn_end agent_serve(int rfd, int wfd, const char *transport)
 {
+    const int conn[2] = {rfd, wfd};
     struct agent_stream s;
     if (agent_stream_init(&s, AGENT_MAX_PAYLOAD) < 0)
         return AGENT_CONN_ERROR;
@@ -173,13 +185,19 @@ enum agent_conn_end agent_serve(int rfd, int wfd, const char *transport)
     for (;;) {
         struct agent_event ev;
         enum agent_ev kind;
-        bool shutdown = false;
         while ((kind = agent_stream_next(&s, &ev)) != AGENT_EV_NEED_MORE) {
             struct agent_buf out = {0};
+            enum after after = NEXT;
             if (kind == AGENT_EV_FRAME)
-                shutdown = dispatch(&out, &ev, transport);
+                after = dispatch(&out, &ev, transport, conn);
             else
                 framing_error(&out, &ev);
+            if (after == GONE) {
+                /* What the client left unanswered goes with it. */
+                agent_buf_free(&out);
+                end = AGENT_CONN_EOF;
+                goto done;
+            }
             if (out.oom) {
                 /* Every request gets a reply: a short error may still fit
                  * where the real reply (up to 16 MiB) did not. */
@@ -189,7 +207,7 @@ enum agent_conn_end agent_serve(int rfd, int wfd, const char *transport)
             }
             if (flush(wfd, &out) < 0)
                 goto done;
-            if (shutdown) {
+            if (after == SHUTDOWN) {
                 end = AGENT_CONN_SHUTDOWN;
                 goto done;
             }

@@ -40,6 +40,20 @@ static _Noreturn void after_shutdown(void)
     _exit(agent_opts.poweroff ? 0 : AGENT_EXIT_SHUTDOWN);
 }
 
+/* The host side of the port closed: what it sent that the agent has not read
+ * belongs to the session that ended, so drop it. virtio-serial still hands
+ * out buffered bytes while the host is away (POLLHUP with POLLIN, read 0 once
+ * none is left); stop as soon as POLLHUP clears: a host is back, and what
+ * follows is its new session. */
+static void discard_session_input(int fd)
+{
+    char buf[4096];
+    struct pollfd pf = {.fd = fd, .events = POLLIN};
+    while (poll(&pf, 1, 0) == 1 && (pf.revents & POLLHUP) && (pf.revents & POLLIN) &&
+           read(fd, buf, sizeof buf) > 0) {
+    }
+}
+
 static _Noreturn void serial_worker(const struct agent_serial_cfg *cfg, int fd, bool announce)
 {
     bool waiting_logged = false;
@@ -62,6 +76,7 @@ static _Noreturn void serial_worker(const struct agent_serial_cfg *cfg, int fd, 
         if (end == AGENT_CONN_SHUTDOWN)
             after_shutdown();
         if (end == AGENT_CONN_EOF) {
+            discard_session_input(fd);
             agent_sleep_ms(SERIAL_IDLE_MS);
             continue;
         }

@@ -347,7 +347,9 @@ class AgentClient:
     def exec(self, argv: Sequence, env=None, cwd=None, stdin: bytes = b"",
              timeout_ms: int = 30000) -> ExecResult:
         """Run argv. env: None inherits the agent's environment; a mapping or
-        a list of "K=V" replaces it. timeout_ms 0 means no timeout."""
+        a list of "K=V" replaces it. timeout_ms 0 means no timeout; at the
+        deadline the command gets SIGTERM, SIGKILL 1 s later, and the result
+        has timed_out set (signal or exit_code then say how it ended)."""
         f = self.call(T_EXEC, encode_exec(argv, env, cwd, stdin, timeout_ms))
         r = _Reader(f.payload)
         signaled, flags, status, duration = r.u8(), r.u8(), r.u32(), r.u32()

@@ -5,7 +5,9 @@ Extracts the kernel, init-oci and the agent (through the library's CLI when
 --cli is given, else by decoding payloads/*.xz), builds an initramfs around
 a busybox image, boots qemu-system-aarch64 -M virt, and drives the agent
 over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
-exit, timeout, malformed frame, then lets the entrypoint exit with a chosen
+exit, timeout, malformed frame; hostile commands (output over the cap, a
+command ignoring SIGTERM, a setsid'd daemon) and hostile clients (a
+disconnect during an EXEC and mid-frame, a flood), then lets the entrypoint exit with a chosen
 status and checks that status on the console and that the VM powered off.
 Then three short boots: the image root on an ext4 virtio-blk disk, a
 malformed image config and a missing entrypoint (each must end in one
@@ -20,12 +22,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
-from agent_client import AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, decode_error  # noqa: E402
+from agent_client import (AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, T_EXEC, T_HELLO,  # noqa: E402
+                          T_REPLY, T_WRITE_FILE, decode_error, encode_exec, encode_frame)
 from guest import BUSYBOX, Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
 
 ASSET_FILES = ["kernel", "init-oci", "supermachine-agent"]
@@ -89,7 +93,7 @@ def drive(agent):
     t0 = time.monotonic()
     r = agent.exec(["sleep", "30"], env={"PATH": "/bin"}, timeout_ms=500)
     took = time.monotonic() - t0
-    check(r.timed_out and r.signal == 9 and took < 10, f"a timeout kills the command ({took:.2f}s)")
+    check(r.timed_out and r.signal == 15 and took < 10, f"a timeout stops the command with SIGTERM ({took:.2f}s)")
 
     try:
         agent.read_file("/does/not/exist")
@@ -103,6 +107,78 @@ def drive(agent):
     check(err is not None and err.code == E_BAD_MAGIC, f"a malformed frame gets an error reply ({err})")
     r = agent.exec(["echo", "still serving"], env={"PATH": "/bin"})
     check(r.stdout == b"still serving\n", "the next request after a malformed frame works")
+
+
+PATH = {"PATH": "/bin"}
+
+
+def gone(agent, pid):
+    try:
+        agent.stat(f"/proc/{pid}")
+        return False
+    except AgentOSError as e:
+        return e.errno == 2
+
+
+def hostile_commands(agent):
+    """PROTOCOL.md, EXEC: the output cap, the SIGTERM grace, nothing outlives
+    an EXEC -- on the real kernel and the aarch64 agent."""
+    r = agent.exec(["yes"], env=PATH, timeout_ms=20000)
+    check(not r.timed_out and r.signal == 13 and r.stdout_truncated and len(r.stdout) == 4 << 20,
+          f"output over 4 MiB: 4 MiB kept, the command gets SIGPIPE (signal {r.signal})")
+
+    r = agent.exec(["sh", "-c", "trap '' TERM; sleep 30"], env=PATH, timeout_ms=500)
+    check(r.timed_out and r.signal == 9 and 1400 <= r.duration_ms < 5000,
+          f"a command ignoring SIGTERM gets SIGKILL after the 1 s grace ({r.duration_ms} ms)")
+
+    daemon = "setsid sh -c 'echo $$ > /tmp/daemon; exec sleep 60'"
+    t0 = time.monotonic()
+    r = agent.exec(["sh", "-c", f"{daemon} & while [ ! -s /tmp/daemon ]; do sleep 0.05; done;"
+                    " sleep 30"], env=PATH, timeout_ms=2000)
+    took = time.monotonic() - t0
+    pid = int(agent.read_file("/tmp/daemon"))
+    check(r.timed_out and r.signal == 15 and took < 6 and gone(agent, pid),
+          f"a setsid'd daemon is killed with its timed-out command ({took:.2f}s)")
+
+
+def hostile_clients(guest, agent):
+    """PROTOCOL.md, "Ending a session" on virtio-serial: the host side closing
+    stops a running command and drops a partial frame; the next session is
+    served. Returns the client of the last session."""
+    agent.send_raw(encode_frame(T_EXEC, agent.new_id(), encode_exec(
+        ["sh", "-c", "echo $$ > /tmp/victim; exec sleep 60"], PATH)))
+    time.sleep(1.0)  # it runs, and the session is busy with it
+    agent.close()
+    time.sleep(1.0)  # the guest sees the host side closed
+    agent = AgentClient(guest.connect(10))
+    agent.sock.settimeout(30)
+    t0 = time.monotonic()
+    agent.wait_ready(timeout=20)
+    took = time.monotonic() - t0
+    pid = int(agent.read_file("/tmp/victim"))
+    check(took < 10 and gone(agent, pid),
+          f"a disconnect during an EXEC stops it; the next session is served ({took:.2f}s)")
+
+    agent.send_raw(encode_frame(T_WRITE_FILE, 77, b"\0" * 100)[:30])  # half a frame
+    agent.close()
+    time.sleep(1.0)
+    agent = AgentClient(guest.connect(10))
+    agent.sock.settimeout(10)
+    info = agent.hello()  # one HELLO: a kept partial frame would swallow it
+    check(info["transport"] == "serial", "half a frame then a disconnect: the next session starts clean")
+
+    n = 3000
+    ids = list(range(1, n + 1))
+    frames = b"".join(encode_frame(T_EXEC, i, encode_exec(["echo", str(i)], PATH)) if i % 500 == 0
+                      else encode_frame(T_HELLO, i) for i in ids)
+    sender = threading.Thread(target=agent.send_raw, args=(frames,))
+    sender.start()
+    time.sleep(1.0)  # replies not read meanwhile
+    got = [agent.recv_frame() for _ in ids]
+    sender.join(10)
+    check([f.id for f in got] == ids and got[-1].type == T_REPLY | T_EXEC,
+          f"{n} pipelined requests, replies read late: all answered, in order")
+    return agent
 
 
 def boot_to_power_off(work, name, kernel, init_oci, agent, config, rootfs=None,
@@ -171,12 +247,17 @@ def main():
         with Guest(work, kernel, initrd) as guest:
             ready = guest.wait_console("supermachine-agent: ready", 30)
             print(f"boot to agent ready: {ready:.2f}s")
-            with AgentClient(guest.connect(10)) as agent:
+            agent = AgentClient(guest.connect(10))
+            try:
                 info = agent.hello()
                 print(f"agent hello: {info}")
                 drive(agent)
+                hostile_commands(agent)
+                agent = hostile_clients(guest, agent)
                 agent.write_file("/run-exit", f"{ENTRYPOINT_STATUS}\n".encode())
                 status = guest.wait_exit(30)
+            finally:
+                agent.close()
             console = guest.console()
             check(f"SUPERMACHINE_EXIT code={ENTRYPOINT_STATUS}" in console,
                   f"the entrypoint's exit status {ENTRYPOINT_STATUS} reaches the host")

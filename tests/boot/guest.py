@@ -24,7 +24,7 @@ BUSYBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "
 # Busybox applets the test image links to /bin (the guest cannot run the
 # host's busybox --list, so the set is spelled out).
 APPLETS = ["sh", "cat", "echo", "uname", "sleep", "ls", "true", "false", "env",
-           "grep", "stat", "mkdir", "id", "pwd", "test", "["]
+           "grep", "stat", "mkdir", "id", "pwd", "test", "[", "setsid", "yes"]
 
 
 def build_rootfs(path, busybox):
