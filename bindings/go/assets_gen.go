@@ -26,5 +26,5 @@ const kernelRelease = "6.12.117"
 var assetTable = [...]AssetInfo{
 	{Name: "kernel", FileName: "kernel", Arch: "aarch64", SHA256: "5043cc7b847c2d500f463c89843ef8df6b26b67fc9dd52a5dc7e2c0ed923c8ea", Size: 8157192, Mode: 0o644, Compressed: true, EmbeddedSize: 2675748},
 	{Name: "init_oci", FileName: "init-oci", Arch: "aarch64", SHA256: "a1f058b9203775f38ed11f6339953522f938df4ffe8cd0268b55573cbcb2923d", Size: 132744, Mode: 0o755, Compressed: true, EmbeddedSize: 34848},
-	{Name: "supermachine_agent", FileName: "supermachine-agent", Arch: "aarch64", SHA256: "066e0d76dec2697d58eafed9bc3a0dc7dedf7a5efd2993223051611e532a0f7d", Size: 132752, Mode: 0o755, Compressed: true, EmbeddedSize: 44288},
+	{Name: "supermachine_agent", FileName: "supermachine-agent", Arch: "aarch64", SHA256: "8d13a979274ad1f135a223c4ec77585edf664d18ec0d0bb1f53a6a06249c25a0", Size: 132752, Mode: 0o755, Compressed: true, EmbeddedSize: 44880},
 }
