@@ -7,7 +7,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { pathToFileURL } = require('url');
-const { REPO, load, workDir, cases } = require('./helpers');
+const { REPO, load, workDir, cases, camel } = require('./helpers');
 
 const smk = load();
 const { manifestData: manifest } = cases();
@@ -21,7 +21,7 @@ const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 // expectations follow the asset table.
 const ASSETS = manifest.assets.map((a) => ({
   ...a,
-  Name: a.name.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase()),
+  Name: camel(a.name),
   NAME: a.name.toUpperCase(),
   mode: parseInt(a.mode, 8),
 }));

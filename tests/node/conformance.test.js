@@ -9,14 +9,13 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { PACKAGE, load, cases, workDir } = require('./helpers');
+const { PACKAGE, load, cases, workDir, camel } = require('./helpers');
 
 const smk = load();
 const CASES = cases();
 const MANIFEST = CASES.manifestData;
 const NOBODY = 65534;
 
-const camel = (name) => name.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase());
 const manifestAsset = (name) => MANIFEST.assets.find((a) => a.name === name);
 
 function applySetup(root, steps = []) {

@@ -49,7 +49,10 @@ function workDir(t) {
   return dir;
 }
 
+/** An asset's name in the API's function names: 'init_oci' -> 'InitOci'. */
+const camel = (name) => name.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase());
+
 /** Whether permission bits apply to this process (not root). */
 const unprivileged = typeof process.getuid === 'function' && process.getuid() !== 0;
 
-module.exports = { REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged };
+module.exports = { REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged, camel };

@@ -92,6 +92,18 @@ def check_dir(dir: pathlib.Path, allow_absent: bool = False,
     return states
 
 
+def repair(cli: List[str], dir: pathlib.Path) -> None:
+    """`CLI ensure DIR` after a kill or a fault: it must exit 0, leave every
+    asset right and no temporary of ours.  Raises AssertionError."""
+    import subprocess
+    r = subprocess.run(cli + ["ensure", str(dir)], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"repair: ensure exited {r.returncode}: {r.stderr.strip()}")
+    check_dir(dir, allow_old=False)
+    if temporaries(dir):
+        raise AssertionError(f"repair left {temporaries(dir)}")
+
+
 def figure(name: str, value: object, note: Optional[str] = None) -> None:
     """One line of a suite's report, easy to grep and to copy into
     RELIABILITY.md."""

@@ -27,7 +27,7 @@ import tempfile
 import time
 import pathlib
 
-from common import check_dir, clis_from_env, figure, plant_old, temporaries
+from common import check_dir, clis_from_env, figure, plant_old, repair, temporaries
 
 
 def typical_duration(cli: list, work: pathlib.Path) -> float:
@@ -77,15 +77,10 @@ def main() -> int:
                         failures.append(f"{name} {op} kill {k}: {e}")
                         continue
                     left_by_kill += bool(temporaries(d))
-                    r = subprocess.run(cli + ["ensure", str(d)], capture_output=True, text=True)
                     try:
-                        if r.returncode != 0:
-                            raise AssertionError(f"repair: ensure exited {r.returncode}: {r.stderr.strip()}")
-                        check_dir(d, allow_old=False)
-                        if temporaries(d):
-                            total_left += 1
-                            raise AssertionError(f"repair left {temporaries(d)}")
+                        repair(cli, d)
                     except AssertionError as e:
+                        total_left += "repair left" in str(e)
                         failures.append(f"{name} {op} kill {k}: {e}")
                     shutil.rmtree(d)
             total_kills += kills

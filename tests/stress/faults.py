@@ -32,7 +32,7 @@ import sys
 import tempfile
 import pathlib
 
-from common import ASSETS, check_dir, clis_from_env, figure, plant_old, temporaries
+from common import ASSETS, check_dir, clis_from_env, figure, plant_old, repair, temporaries
 
 # The calls of extraction and ensure (x86_64 names; strace skips unknown ones
 # with -e trace=%... so each is listed as this machine's libc makes it).
@@ -123,12 +123,7 @@ def main() -> int:
                     try:
                         r = run_once(cli, op, d, inject, strace)
                         failed_runs += check_run(r, d, inject, killed)
-                        r = subprocess.run(cli + ["ensure", str(d)], capture_output=True, text=True)
-                        if r.returncode != 0:
-                            raise AssertionError(f"repair: ensure exited {r.returncode}: {r.stderr.strip()}")
-                        check_dir(d, allow_old=False)
-                        if temporaries(d):
-                            raise AssertionError(f"repair left {temporaries(d)}")
+                        repair(cli, d)
                     except (AssertionError, subprocess.TimeoutExpired) as e:
                         failures.append(f"{name} {op} {inject}: {e}")
                     shutil.rmtree(d)
