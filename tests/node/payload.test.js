@@ -24,47 +24,62 @@ function runWith(dir, program) {
     { encoding: 'utf8', timeout: 60000 });
 }
 
-test('a damaged kernel.xz: SMK_ERR_CORRUPT naming the asset, nothing written', (t) => {
-  const pkg = copyPackage(t);
-  const xz = path.join(pkg, 'payloads', 'kernel.xz');
-  // A byte in the middle of the first block's compressed data; the size
-  // stays, so only the xz integrity checks can tell.
-  const fd = fs.openSync(xz, 'r+');
-  const b = Buffer.alloc(1);
-  fs.readSync(fd, b, 0, 1, 100000);
-  b[0] ^= 0x55;
-  fs.writeSync(fd, b, 0, 1, 100000);
-  fs.closeSync(fd);
-  const out = workDir(t);
-  smk.extractKernelToSync(path.join(out, 'good')); // a correct file, from the intact package
-  const r = runWith(pkg, `
-    const smk = require(pkg);
-    const out = ${JSON.stringify(out)};
-    const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, asset: e.asset, path: e.path, message: e.message });
-    const result = {};
-    try { smk.KERNEL_BYTES; } catch (e) { result.bytes = shape(e); }
-    try { smk.extractKernelToSync(out + '/k'); } catch (e) { result.sync = shape(e); }
-    try { smk.verifyFileSync('kernel', out + '/good'); } catch (e) { result.verify = shape(e); }
-    result.initOci = smk.INIT_OCI_BYTES.length === smk.INIT_OCI_LEN;
-    smk.extractKernelTo(out + '/k').catch((e) => { result.async = shape(e); })
-      .then(() => smk.ensureAssets(out + '/ens')).catch((e) => { result.ensure = shape(e); })
-      .then(() => console.log(JSON.stringify(result)));
-  `);
-  assert.equal(r.status, 0, r.stderr);
-  const res = JSON.parse(r.stdout);
-  const corrupt = { name: 'PayloadError', code: 'SMK_ERR_CORRUPT', errno: -10001, asset: 'kernel' };
-  for (const key of ['bytes', 'sync', 'async', 'verify']) {
-    assert.deepEqual({ ...res[key], message: undefined, path: undefined },
-      { ...corrupt, message: undefined, path: undefined }, key);
-    assert.match(res[key].message, /^SMK_ERR_CORRUPT: embedded payload is corrupt .*, asset 'kernel'/, key);
-  }
-  assert.equal(res.ensure.code, 'SMK_ERR_CORRUPT');
-  assert.equal(res.ensure.path, `${out}/ens/kernel`);
-  assert.equal(res.initOci, true, 'the other assets still work');
-  assert.deepEqual(fs.readdirSync(out).sort(), ['ens', 'good']);
-  assert.deepEqual(fs.readdirSync(path.join(out, 'ens')).filter((e) => e.startsWith('.smk-tmp')), []);
-  assert.ok(!fs.existsSync(path.join(out, 'ens', 'kernel')));
-});
+/**
+ * An offset inside each region of a single-stream .xz file (the format's
+ * stream header and footer are 12 bytes; the footer's backward size gives
+ * the index; a block header's first byte its size).
+ */
+function xzRegions(data) {
+  const n = data.length;
+  const index = n - 12 - (data.readUInt32LE(n - 8) + 1) * 4;
+  const firstData = 12 + (data[12] + 1) * 4;
+  return {
+    'stream header': 6, 'block header': 14, 'compressed data': firstData + 100,
+    'block check': index - 1, index: index + 1, 'stream footer': n - 7,
+  };
+}
+
+// A flipped byte in each region of kernel.xz; the size stays, so only the
+// xz integrity checks can tell.
+for (const region of Object.keys(xzRegions(fs.readFileSync(path.join(PACKAGE, 'payloads', 'kernel.xz'))))) {
+  test(`kernel.xz damaged in its ${region}: SMK_ERR_CORRUPT naming the asset, nothing written`, (t) => {
+    const pkg = copyPackage(t);
+    const xz = path.join(pkg, 'payloads', 'kernel.xz');
+    const data = fs.readFileSync(xz);
+    data[xzRegions(data)[region]] ^= 0x55;
+    fs.writeFileSync(xz, data);
+    const out = workDir(t);
+    smk.extractKernelToSync(path.join(out, 'good')); // a correct file, from the intact package
+    const r = runWith(pkg, `
+      const smk = require(pkg);
+      const out = ${JSON.stringify(out)};
+      const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, asset: e.asset, path: e.path, message: e.message });
+      const result = {};
+      try { smk.KERNEL_BYTES; } catch (e) { result.bytes = shape(e); }
+      try { smk.extractKernelToSync(out + '/k'); } catch (e) { result.sync = shape(e); }
+      try { smk.verifyFileSync('kernel', out + '/good'); } catch (e) { result.verify = shape(e); }
+      result.initOci = smk.INIT_OCI_BYTES.length === smk.INIT_OCI_LEN;
+      smk.extractKernelTo(out + '/k').catch((e) => { result.async = shape(e); })
+        .then(() => smk.ensureAssets(out + '/ens')).catch((e) => { result.ensure = shape(e); })
+        .then(() => console.log(JSON.stringify(result)));
+    `);
+    assert.equal(r.status, 0, r.stderr);
+    const res = JSON.parse(r.stdout);
+    const corrupt = { name: 'PayloadError', code: 'SMK_ERR_CORRUPT', errno: -10001, asset: 'kernel' };
+    for (const key of ['bytes', 'sync', 'async', 'verify']) {
+      assert.ok(res[key], `${key}: no error`);
+      assert.deepEqual({ ...res[key], message: undefined, path: undefined },
+        { ...corrupt, message: undefined, path: undefined }, key);
+      assert.match(res[key].message, /^SMK_ERR_CORRUPT: embedded payload is corrupt .*, asset 'kernel'/, key);
+    }
+    assert.equal(res.ensure.code, 'SMK_ERR_CORRUPT');
+    assert.equal(res.ensure.path, `${out}/ens/kernel`);
+    assert.equal(res.initOci, true, 'the other assets still work');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['ens', 'good']);
+    assert.deepEqual(fs.readdirSync(path.join(out, 'ens')).filter((e) => e.startsWith('.smk-tmp')), []);
+    assert.ok(!fs.existsSync(path.join(out, 'ens', 'kernel')));
+  });
+}
 
 for (const [what, change] of [
   ['missing', (p) => fs.unlinkSync(p)],

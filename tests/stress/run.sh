@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The stress suites against the CLI of every language: crash safety (kill -9
 # at random moments), fault injection (strace; the C CLI), and concurrency
-# (all CLIs on one directory at once, with a checking reader), and hostile
-# paths planted by a second user in a sticky directory (needs root).
+# (all CLIs on one directory at once, with a checking reader), full,
+# read-only and append-only file systems (tmpfs mounts; needs root), and
+# hostile paths planted by a second user in a sticky directory (needs root).
 #
 #   tests/stress/run.sh            bounded, as CI runs it (a few minutes)
 #   tests/stress/run.sh --long     the long form: hundreds of kills per CLI,
@@ -45,6 +46,8 @@ printf '\n==> fault injection (strace), C CLI: calls 1..%s of each after start-u
 python3 tests/stress/faults.py --when "$when" || status=1
 printf '\n==> concurrency: every CLI on one directory, %s rounds\n' "$rounds"
 SMK_STRESS_CLIS=$clis python3 tests/stress/concurrency.py --rounds "$rounds" --procs "$procs" || status=1
+printf '\n==> full, read-only and append-only file systems: small tmpfs mounts (as root), every CLI\n'
+SMK_STRESS_CLIS=$clis python3 tests/stress/limits.py || status=1
 printf '\n==> hostile paths: a second user plants in a sticky directory (as root; %s)\n' \
     "$([ "$long" = 1 ] && echo 'every case for every CLI' || echo 'every case for C, a subset for the others')"
 hostile=()
