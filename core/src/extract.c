@@ -292,13 +292,16 @@ static int lock_temp(int fd)
 }
 
 /* Is the named temporary still the file open as fd?  A cleaner that took
- * its lock between our O_EXCL create and our flock has removed it. */
+ * its lock between our O_EXCL create and our flock has removed it.  1:
+ * yes; 0: no (the name is gone or another file's); -errno: cannot tell. */
 static int still_named(int dirfd, const char *name, int fd)
 {
 	struct stat a, b;
-	return fstat(fd, &a) == 0 &&
-	       fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	if (fstat(fd, &a) != 0)
+		return -errno;
+	if (fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 /* Is @name one of our temporaries: ".smk-tmp." and 16 hex digits? */
@@ -406,7 +409,15 @@ int smk_create_temp(int dirfd, char *name, size_t size, unsigned mode)
 			unlinkat(dirfd, name, 0);
 			return rc;
 		}
-		if (!still_named(dirfd, name, fd)) {
+		rc = still_named(dirfd, name, fd);
+		if (rc < 0) {
+			/* Most likely still ours (a random name we created
+			 * and hold): fail without leaving it behind. */
+			close(fd);
+			unlinkat(dirfd, name, 0);
+			return rc;
+		}
+		if (rc == 0) {
 			/* A cleaner took it for a stale one between our
 			 * create and our lock: try another name. */
 			close(fd);

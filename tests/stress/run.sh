@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The stress suites against the CLI of every language: crash safety (kill -9
-# at random moments), fault injection (strace; the C CLI), and concurrency
+# at random moments), fault injection (strace, aimed at the extractor's own
+# calls), and concurrency
 # (all CLIs on one directory at once, with a checking reader), full,
 # read-only and append-only file systems (tmpfs mounts; needs root), and
 # hostile paths planted by a second user in a sticky directory (needs root).
@@ -8,6 +9,7 @@
 #   tests/stress/run.sh            bounded, as CI runs it (a few minutes)
 #   tests/stress/run.sh --long     the long form: hundreds of kills per CLI,
 #                                  faults at the first 4 calls of each,
+#                                  with every error,
 #                                  every hostile case for every CLI
 #
 # Needs the builds of the other suites: the C CLI (build/test), the Python
@@ -35,15 +37,16 @@ for need in build/test/core/supermachine-kernel build/python/venv/bin/python \
 done
 
 if [ "$long" = 1 ]; then
-    kills=200 when=4 rounds=20 procs=3
+    kills=200 when=4 errors=4 rounds=20 procs=3
 else
-    kills=8 when=1 rounds=3 procs=2
+    kills=8 when=1 errors=2 rounds=3 procs=2
 fi
 status=0
 printf '\n==> crash safety: %s kills per CLI and command\n' "$kills"
 SMK_STRESS_CLIS=$clis python3 tests/stress/crash.py --kills "$kills" || status=1
-printf '\n==> fault injection (strace), C CLI: calls 1..%s of each after start-up\n' "$when"
-python3 tests/stress/faults.py --when "$when" || status=1
+printf '\n==> fault injection (strace), every CLI: the extractor'"'"'s calls 1..%s of each, %s errors each\n' \
+    "$when" "$errors"
+SMK_STRESS_CLIS=$clis python3 tests/stress/faults.py --when "$when" --errors "$errors" || status=1
 printf '\n==> concurrency: every CLI on one directory, %s rounds\n' "$rounds"
 SMK_STRESS_CLIS=$clis python3 tests/stress/concurrency.py --rounds "$rounds" --procs "$procs" || status=1
 printf '\n==> full, read-only and append-only file systems: small tmpfs mounts (as root), every CLI\n'

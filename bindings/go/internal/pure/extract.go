@@ -316,7 +316,15 @@ func createTempIn(dirfd int, mode uint32) (string, int, int) {
 			_ = unix.Unlinkat(dirfd, name, 0)
 			return "", -1, rc
 		}
-		if !sameFile(dirfd, name, fd) {
+		still, err := stillNamed(dirfd, name, fd)
+		if err != nil {
+			// Not known either way (a stat failed): fail as a failed
+			// lock does, without leaving the name behind.
+			unix.Close(fd)
+			_ = unix.Unlinkat(dirfd, name, 0)
+			return "", -1, neg(err)
+		}
+		if !still {
 			// A cleaner took it for a stale one between our create and
 			// our lock: try another name.
 			unix.Close(fd)
@@ -325,6 +333,23 @@ func createTempIn(dirfd int, mode uint32) (string, int, int) {
 		return name, fd, 0
 	}
 	return "", -1, codeEEXIST
+}
+
+// stillNamed: is name in dirfd (not followed) still the file open as fd?
+// False if the name is gone or another file's; an error if a stat failed
+// otherwise, and so whether the name is still ours cannot be told.
+func stillNamed(dirfd int, name string, fd int) (bool, error) {
+	var a, b unix.Stat_t
+	if err := unix.Fstat(fd, &a); err != nil {
+		return false, err
+	}
+	if err := unix.Fstatat(dirfd, name, &b, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		if err == unix.ENOENT {
+			return false, nil
+		}
+		return false, err
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino, nil
 }
 
 func procPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
