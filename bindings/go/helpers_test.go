@@ -65,11 +65,13 @@ type extractCase struct {
 	WithParents  bool `json:"with_parents"`
 	Error        string
 	Unprivileged bool
+	Bytes        bool
 	After        map[string]string
 }
 
 type verifyCase struct {
-	ID, Change, Error string
+	ID, Change, Error, Dir string
+	Bytes                  bool
 }
 
 type conformance struct {
@@ -81,10 +83,57 @@ type conformance struct {
 	ErrorCodes map[string]int `json:"error_codes"`
 }
 
+// cases is tests/conformance/cases.json, with the paths of its "bytes"
+// cases decoded: a Go string holds any bytes.
 func cases(t testing.TB) conformance {
 	var c conformance
 	readJSON(t, "tests/conformance/cases.json", &c)
+	for i := range c.Extract {
+		tc := &c.Extract[i]
+		if !tc.Bytes {
+			continue
+		}
+		tc.Dest = unpercent(t, tc.Dest)
+		for j := range tc.Setup {
+			s := &tc.Setup[j]
+			s.Mkdir, s.File, s.Symlink, s.To = unpercent(t, s.Mkdir), unpercent(t, s.File), unpercent(t, s.Symlink), unpercent(t, s.To)
+		}
+		after := map[string]string{}
+		for k, v := range tc.After {
+			after[unpercent(t, k)] = v
+		}
+		tc.After = after
+	}
+	for i := range c.Verify {
+		if c.Verify[i].Bytes {
+			c.Verify[i].Dir = unpercent(t, c.Verify[i].Dir)
+		}
+	}
 	return c
+}
+
+// unpercent decodes a path of a "bytes" case: %HH is the byte 0xHH, %% is
+// %, anything else itself.
+func unpercent(t testing.TB, s string) string {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] != '%':
+			b.WriteByte(s[i])
+		case strings.HasPrefix(s[i+1:], "%"):
+			b.WriteByte('%')
+			i++
+		default:
+			n, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8)
+			if err != nil || n == 0 || len(s) < i+3 {
+				t.Fatalf("cases.json: bad %%-escape in %q", s)
+			}
+			b.WriteByte(byte(n))
+			i += 2
+		}
+	}
+	return b.String()
 }
 
 func assetByName(t testing.TB, name string) Asset {

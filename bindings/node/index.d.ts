@@ -79,7 +79,8 @@ declare namespace smk {
    * Errors of the operating system are not PayloadErrors but `Error`s
    * shaped like those of `fs` (`NodeJS.ErrnoException`): `code` (`'ENOENT'`),
    * `errno` (negative, as libuv's), `syscall` (`'open'`, `'read'`,
-   * `'write'` or `'mkdir'`: the step that failed) and `path` (a string).
+   * `'write'` or `'mkdir'`: the step that failed) and `path` (a string:
+   * for a Buffer path, its UTF-8 decoding, as `fs` gives it).
    * Bad arguments are TypeErrors with `code` `'ERR_INVALID_ARG_TYPE'` or
    * `'ERR_INVALID_ARG_VALUE'`.
    */
@@ -92,7 +93,7 @@ declare namespace smk {
     errno: number;
     /** The asset concerned, when there is one. */
     asset?: AssetName;
-    /** The file concerned, when there is one, as a string. */
+    /** The file concerned, when there is one, as a string (a Buffer path's UTF-8 decoding). */
     path?: string;
   }
 

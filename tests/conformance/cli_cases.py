@@ -17,6 +17,12 @@ As a module (the Python suite's tests/python/test_cli_conformance.py):
     runner = cli_cases.Runner([sys.executable, "-m", "supermachine_kernel"])
     runner.run(case, work_dir)       # raises CaseFailure
 
+Arguments go to the CLI as bytes and its output is compared as bytes: text
+of the case file is its UTF-8 bytes, {byte:HH} the byte 0xHH, so a path
+that is not UTF-8 can be written.  Inside the runner such bytes are str as
+os.fsdecode() gives them (PEP 383: an undecodable byte is a lone
+surrogate), which os and subprocess turn back into the same bytes.
+
 Standard library only; Python >= 3.9.
 """
 
@@ -52,7 +58,7 @@ CHANGES = ("none", "delete", "truncate", "flip-last-byte", "chmod-0600",
            "replace-with-symlink")
 
 _PLACEHOLDER = re.compile(
-    r"\{(?:(work|version)|asset\.(\w+)|assets\.(\w+)\.(\w+))\}")
+    r"\{(?:(work|version)|asset\.(\w+)|assets\.(\w+)\.(\w+)|byte:([0-9A-F]{2}))\}")
 
 
 class ContractError(Exception):
@@ -165,8 +171,12 @@ class Runner:
     def expand(self, text: str, work: str, asset: Optional[Dict[str, Any]] = None,
                regex: bool = False) -> str:
         def sub(m: "re.Match[str]") -> str:
-            simple, field, name, named_field = m.groups()
-            if simple == "work":
+            simple, field, name, named_field, byte = m.groups()
+            if byte is not None:
+                if byte == "00":
+                    raise ContractError(f"{text!r}: {{byte:00}}: no argument or path can hold a NUL")
+                value = os.fsdecode(bytes([int(byte, 16)]))
+            elif simple == "work":
                 value = work
             elif simple == "version":
                 value = self.version
@@ -178,7 +188,9 @@ class Runner:
                 value = self._field(self._asset(name, text), named_field, text)
             return re.escape(value) if regex else value
 
-        return _PLACEHOLDER.sub(sub, text)
+        # Bytes written one by one that make a UTF-8 character are that
+        # character, as os.fsdecode() gives it for the CLI's output.
+        return os.fsdecode(os.fsencode(_PLACEHOLDER.sub(sub, text)))
 
     def expand_lines(self, specs: List[Any], work: str, regex: bool) -> List[str]:
         lines = []
@@ -203,7 +215,8 @@ class Runner:
         def apply_limits() -> None:
             for name, value in (limits or {}).items():
                 resource.setrlimit(LIMITS[name], (value, value))
-        return subprocess.run(self.command + args, cwd=work, env=env, capture_output=True,
+        argv = [os.fsencode(a) for a in self.command + args]  # raw bytes, {byte:HH} included
+        return subprocess.run(argv, cwd=work, env=env, capture_output=True,
                               timeout=TIMEOUT, check=False,
                               preexec_fn=apply_limits if limits else None)
 
@@ -224,7 +237,7 @@ class Runner:
                 if r.returncode != 0:
                     raise CaseFailure(
                         f"setup: {shlex.join(self.command + ['extract', dest])}: exit {r.returncode}\n"
-                        f"{r.stderr.decode(errors='replace')}")
+                        f"{os.fsdecode(r.stderr)}")
             elif "damage" in step:
                 asset = self._asset(step["asset"], str(step))
                 damage(root / self.expand(step["damage"], work) / asset["file"], step["change"])
@@ -380,8 +393,10 @@ class Runner:
         except subprocess.TimeoutExpired:
             raise CaseFailure(f"case {case['id']}: FAILED\n  command: {shlex.join(self.command + args)}\n"
                               f"    did not end within {TIMEOUT} s") from None
-        out = r.stdout.decode("utf-8", errors="replace")
-        err = r.stderr.decode("utf-8", errors="replace")
+        # Byte for byte: a byte that is not UTF-8 stays itself (a lone
+        # surrogate, as in the expected lines), not U+FFFD.
+        out = os.fsdecode(r.stdout)
+        err = os.fsdecode(r.stderr)
         if self.record is not None:
             self.record[case["id"]] = {"exit": r.returncode, "stdout": out.replace(work, "{work}"),
                                        "stderr": err.replace(work, "{work}")}

@@ -24,7 +24,8 @@ static int temps_under(const char *root)
 	return temps_found;
 }
 
-static void run_setup(const char *root, const char *setup)
+/* With @bytes, paths (and symlink targets) are %HH-encoded. */
+static void run_setup(const char *root, const char *setup, int bytes)
 {
 	char line[1024];
 	const char *p = setup;
@@ -37,6 +38,11 @@ static void run_setup(const char *root, const char *setup)
 		b[0] = '\0';
 		if (sscanf(line, "%15s %511s %511[^\n]", verb, a, b) < 2)
 			continue;
+		if (bytes) {
+			test_unpercent(a);
+			if (strcmp(verb, "symlink") == 0)
+				test_unpercent(b);
+		}
 		char *path = test_path(root, a);
 		if (strcmp(verb, "mkdir") == 0) {
 			mode_t mode = (mode_t)strtoul(b, NULL, 8);
@@ -53,7 +59,7 @@ static void run_setup(const char *root, const char *setup)
 }
 
 static int check_after(const char *root, const char *after, smk_asset asset,
-                       const char *id)
+                       const char *id, int bytes)
 {
 	const char *p = after;
 	int ok = 1;
@@ -66,6 +72,8 @@ static int check_after(const char *root, const char *after, smk_asset asset,
 		p += n + (nl ? 1 : 0);
 		if (sscanf(line, "%511s %511[^\n]", rel, state) != 2)
 			continue;
+		if (bytes)
+			test_unpercent(rel);
 		char *path = test_path(root, rel);
 		int good;
 		if (strcmp(state, "absent") == 0) {
@@ -137,11 +145,14 @@ static void run_cases(void)
 		for (size_t i = 0; i < sizeof extract_cases / sizeof *extract_cases; i++) {
 			const struct extract_case *c = &extract_cases[i];
 			char *root = test_mkdtemp("case");
-			char *dest = c->dest[0] ? test_path(root, c->dest) : strdup("");
+			char *rel = strdup(c->dest);
+			char *dest = c->dest[0] ? test_path(root, c->bytes ? test_unpercent(rel) : rel)
+			                        : strdup("");
 			int want = test_code_of(c->error);
 			int rc;
 
-			run_setup(root, c->setup);
+			free(rel);
+			run_setup(root, c->setup, c->bytes);
 			rc = c->unprivileged
 			             ? extract_unprivileged(asset, dest, c->with_parents)
 			             : extract(asset, dest, c->with_parents);
@@ -152,7 +163,7 @@ static void run_cases(void)
 				        c->error[0] ? c->error : "success");
 				test_failures++;
 			}
-			if (!check_after(root, c->after, asset, c->id))
+			if (!check_after(root, c->after, asset, c->id, c->bytes))
 				test_failures++;
 			if (temps_under(root) != 0) {
 				fprintf(stderr, "case %s: temporary file left\n", c->id);

@@ -197,6 +197,43 @@ static inline smk_asset test_asset_by_name(const char *name)
 	abort();
 }
 
+static inline int test_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* A path of a cases.json case with "bytes": %HH is the byte 0xHH, %% is %,
+ * anything else itself (JSON cannot hold bytes that are not UTF-8).
+ * Decoded in place (the result is never longer); returns s. */
+static inline char *test_unpercent(char *s)
+{
+	char *out = s;
+	for (const char *in = s; *in; in++) {
+		int hi, lo;
+		if (*in != '%') {
+			*out++ = *in;
+		} else if (in[1] == '%') {
+			*out++ = '%';
+			in++;
+		} else if ((hi = test_hex_digit(in[1])) >= 0 &&
+		           (lo = test_hex_digit(in[2])) >= 0 && hi * 16 + lo != 0) {
+			*out++ = (char)(hi * 16 + lo);
+			in += 2;
+		} else {
+			fprintf(stderr, "cases.json: bad %%-escape in a path: %s\n", in);
+			abort();
+		}
+	}
+	*out = '\0';
+	return s;
+}
+
 /* The code for a name in cases.json: errno names and SMK_ERR_* names. */
 static inline int test_code_of(const char *name)
 {

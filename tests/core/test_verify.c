@@ -113,9 +113,12 @@ int main(void)
 		for (size_t i = 0; i < sizeof verify_cases / sizeof *verify_cases; i++) {
 			const struct verify_case *c = &verify_cases[i];
 			char *root = test_mkdtemp("verify");
-			char *path = test_path(root, smk_asset_get_info(asset)->file_name);
+			char *rel = strdup(c->dir);
+			char *dir = c->dir[0] ? test_path(root, c->bytes ? test_unpercent(rel) : rel)
+			                      : strdup(root);
+			char *path = test_path(dir, smk_asset_get_info(asset)->file_name);
 			int rc;
-			CHECK_RC(smk_asset_extract_to(asset, path), 0);
+			CHECK_RC(smk_asset_extract_to_with_parents(asset, path), 0);
 			apply(path, c->change, root);
 			rc = smk_verify_file(asset, path);
 			if (rc != test_code_of(c->error)) {
@@ -127,6 +130,8 @@ int main(void)
 			}
 			test_rm_rf(root);
 			free(root);
+			free(rel);
+			free(dir);
 			free(path);
 		}
 	}

@@ -4,7 +4,7 @@
 // by its runner tests/conformance/cli_cases.py; and, given the C CLI in
 // SMK_C_CLI, byte for byte against the C CLI's output.
 //
-// The runner runs once per CLI (42 cases, 5-15 s; a python process per case
+// The runner runs once per CLI (every case of cli.json, 5-15 s; a python process per case
 // takes two to three times as long) and its report is split into one subtest
 // per case, so that a failure names its case.
 

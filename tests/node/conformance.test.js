@@ -1,6 +1,8 @@
 'use strict';
 // tests/conformance/cases.json, the cases every binding runs: extraction
-// into awkward destinations, and verification of damaged files.
+// into awkward destinations, and verification of damaged files.  The paths
+// of a case with "bytes" (not UTF-8) are passed as Buffers; the error's
+// `path` is then a string, the Buffer's UTF-8 decoding, as fs gives it.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -9,7 +11,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { PACKAGE, load, cases, workDir, camel } = require('./helpers');
+const { PACKAGE, load, cases, workDir, camel, casePath, under } = require('./helpers');
 
 const smk = load();
 const CASES = cases();
@@ -18,16 +20,16 @@ const NOBODY = 65534;
 
 const manifestAsset = (name) => MANIFEST.assets.find((a) => a.name === name);
 
-function applySetup(root, steps = []) {
-  for (const step of steps) {
+function applySetup(root, c) {
+  for (const step of c.setup || []) {
     if ('mkdir' in step) {
-      const p = path.join(root, step.mkdir);
+      const p = under(root, casePath(c, step.mkdir));
       fs.mkdirSync(p, { recursive: true });
       fs.chmodSync(p, parseInt(step.mode || '0755', 8));
     } else if ('file' in step) {
-      fs.writeFileSync(path.join(root, step.file), step.content);
+      fs.writeFileSync(under(root, casePath(c, step.file)), step.content);
     } else if ('symlink' in step) {
-      fs.symlinkSync(step.to, path.join(root, step.symlink));
+      fs.symlinkSync(casePath(c, step.to), under(root, casePath(c, step.symlink)));
     } else {
       throw new Error(`unknown setup step ${JSON.stringify(step)}`);
     }
@@ -42,9 +44,9 @@ function assertAsset(p, name) {
   assert.equal(crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex'), a.sha256, `${p}: bytes`);
 }
 
-function checkAfter(root, after = {}, asset) {
-  for (const [rel, state] of Object.entries(after)) {
-    const p = path.join(root, rel);
+function checkAfter(root, c, asset) {
+  for (const [rel, state] of Object.entries(c.after || {})) {
+    const p = under(root, casePath(c, rel));
     const st = (() => { try { return fs.lstatSync(p); } catch { return null; } })();
     if (state === 'absent') assert.equal(st, null, `${rel}: absent`);
     else if (state === 'directory') assert.ok(st && st.isDirectory(), `${rel}: a directory`);
@@ -73,13 +75,16 @@ function temporaries(root) {
 function checkError(err, expected, dest) {
   assert.ok(err, `expected ${expected}, got success`);
   assert.equal(err.code, expected);
+  // A Buffer path is named as fs names it: its UTF-8 decoding.
+  const shown = dest.toString();
   if (expected.startsWith('SMK_ERR_')) {
     assert.ok(err instanceof smk.PayloadError);
     assert.equal(err.errno, CASES.error_codes[expected]);
   } else {
     assert.equal(err.errno, -os.constants.errno[expected]);
-    assert.equal(err.path, dest);
   }
+  assert.equal(err.path, shown);
+  assert.ok(err.message.endsWith(`'${shown}'`), err.message);
 }
 
 /** Runs fn(dest) sync and async as user nobody; returns the errors' codes. */
@@ -106,8 +111,8 @@ for (const entry of CASES.assets) {
       for (const variant of ['sync', 'async']) {
         const root = workDir(t);
         if (c.unprivileged) fs.chmodSync(root, 0o777);
-        applySetup(root, c.setup);
-        const dest = c.dest === '' ? '' : `${root}/${c.dest}`;
+        applySetup(root, c);
+        const dest = c.bytes ? under(root, casePath(c, c.dest)) : c.dest === '' ? '' : `${root}/${c.dest}`;
         let err = null;
         if (c.unprivileged && isRoot) {
           const r = asNobody(fnName, dest)[variant];
@@ -127,7 +132,7 @@ for (const entry of CASES.assets) {
         } else {
           assert.equal(err, null, err && err.stack);
         }
-        checkAfter(root, c.after, entry.asset);
+        checkAfter(root, c, entry.asset);
         assert.deepEqual(temporaries(root), []);
       }
     });
@@ -151,10 +156,13 @@ function damage(p, change) {
       break;
     }
     case 'chmod-0600': fs.chmodSync(p, 0o600); break;
-    case 'replace-with-symlink':
-      fs.renameSync(p, `${p}.real`);
-      fs.symlinkSync(`${path.basename(p)}.real`, p);
+    case 'replace-with-symlink': {
+      // p may be a Buffer (a "bytes" case): the names as Buffers then.
+      const real = Buffer.concat([Buffer.from(p), Buffer.from('.real')]);
+      fs.renameSync(p, real);
+      fs.symlinkSync(real.subarray(real.lastIndexOf(0x2f) + 1), p);
       break;
+    }
     default: throw new Error(`unknown change ${change}`);
   }
 }
@@ -162,9 +170,11 @@ function damage(p, change) {
 for (const entry of CASES.assets) {
   for (const c of CASES.verify) {
     test(`verify ${c.id} (${entry.asset})`, async (t) => {
-      const dir = workDir(t);
-      const p = path.join(dir, entry.file);
-      smk[`extract${camel(entry.asset)}ToSync`](p);
+      const rel = casePath(c, c.dir || '');
+      const dir = rel.length ? under(workDir(t), rel) : workDir(t);
+      const inDir = (name) => (typeof dir === 'string' ? path.join(dir, name) : Buffer.concat([dir, Buffer.from(`/${name}`)]));
+      const p = inDir(entry.file);
+      smk[`extract${camel(entry.asset)}ToWithParentsSync`](p);
       damage(p, c.change);
       let syncErr = null;
       let asyncErr = null;
@@ -181,7 +191,7 @@ for (const entry of CASES.assets) {
       // verify(dir) reports the same error for the same file.
       if (c.change !== 'none') {
         for (const other of CASES.assets) {
-          if (other !== entry) smk[`extract${camel(other.asset)}ToSync`](path.join(dir, other.file));
+          if (other !== entry) smk[`extract${camel(other.asset)}ToSync`](inDir(other.file));
         }
         let dirErr = null;
         await smk.verify(dir).catch((e) => { dirErr = e; });

@@ -49,10 +49,44 @@ function workDir(t) {
   return dir;
 }
 
+/**
+ * A path of a cases.json case: for a case with "bytes", a Buffer of the
+ * bytes it stands for (%HH is the byte 0xHH, %% is %, any other character
+ * its UTF-8 bytes: JSON cannot hold bytes that are not UTF-8); else the
+ * string itself.
+ */
+function casePath(c, text) {
+  if (!c.bytes) return text;
+  const parts = [];
+  for (let i = 0; i < text.length;) {
+    if (text[i] !== '%') {
+      const next = text.indexOf('%', i);
+      const end = next < 0 ? text.length : next;
+      parts.push(Buffer.from(text.slice(i, end)));
+      i = end;
+    } else if (text[i + 1] === '%') {
+      parts.push(Buffer.from('%'));
+      i += 2;
+    } else {
+      const hh = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hh) || hh === '00') throw new Error(`cases.json: bad %-escape in ${text}`);
+      parts.push(Buffer.from([parseInt(hh, 16)]));
+      i += 3;
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** root joined with a case's relative path, a Buffer for a Buffer; '' stays ''. */
+function under(root, rel) {
+  if (typeof rel === 'string') return rel === '' ? '' : path.join(root, rel);
+  return rel.length === 0 ? '' : Buffer.concat([Buffer.from(`${root}/`), rel]);
+}
+
 /** An asset's name in the API's function names: 'init_oci' -> 'InitOci'. */
 const camel = (name) => name.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCase());
 
 /** Whether permission bits apply to this process (not root). */
 const unprivileged = typeof process.getuid === 'function' && process.getuid() !== 0;
 
-module.exports = { REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged, camel };
+module.exports = { REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged, camel, casePath, under };

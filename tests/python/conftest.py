@@ -65,6 +65,27 @@ def load_cases() -> Dict[str, Any]:
     return cases
 
 
+def unpercent(text: str) -> bytes:
+    """A path of a cases.json case with "bytes": %HH is the byte 0xHH, %%
+    is %, any other character its UTF-8 bytes."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        if text[i] != "%":
+            out += text[i].encode()
+            i += 1
+        elif text[i + 1 : i + 2] == "%":
+            out += b"%"
+            i += 2
+        else:
+            hh = text[i + 1 : i + 3]
+            if len(hh) != 2 or not all(c in "0123456789abcdefABCDEF" for c in hh) or hh == "00":
+                raise ValueError(f"cases.json: bad %-escape in {text!r}")
+            out.append(int(hh, 16))
+            i += 3
+    return bytes(out)
+
+
 @pytest.fixture(scope="session")
 def manifest() -> Dict[str, Any]:
     """Manifest entries by asset name."""

@@ -1,7 +1,10 @@
 """The shared cases of tests/conformance/cases.json, which the C, Go and
 Node suites run too: each extract case for each asset, each verify case for
 each asset.  Errors named by errno map to the OSError subclass of that
-errno; SMK_ERR_* names to PayloadError with that code."""
+errno; SMK_ERR_* names to PayloadError with that code.  A case with
+"bytes" (paths that are not UTF-8) runs twice: its paths as bytes, and as
+the str os.fsdecode() makes of them (undecodable bytes as lone surrogates,
+PEP 383); the exception's filename is the path as passed, either way."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from conftest import (
     load_cases,
     run_as_nobody,
     unprivileged_dir,
+    unpercent,
 )
 
 CASES = load_cases()
@@ -70,22 +74,46 @@ def check_error(exc: BaseException, expected: str, filename: object) -> None:
     assert exc.filename == filename
 
 
-def apply_setup(root: pathlib.Path, steps: list) -> None:
-    for step in steps:
+def case_path(case: dict, text: str) -> str:
+    """A path of the case as a str: a "bytes" case's decoded, then
+    os.fsdecode()d (pathlib and os take that str for those bytes)."""
+    return os.fsdecode(unpercent(text)) if case.get("bytes") else text
+
+
+# The types a case's paths are passed in: a "bytes" case's both ways.
+def variants(case: dict) -> tuple:
+    return ("bytes", "str") if case.get("bytes") else ("str",)
+
+
+def as_variant(path: str, variant: str) -> "str | bytes":
+    return os.fsencode(path) if variant == "bytes" else path
+
+
+def params(kind: str) -> list:
+    return [
+        pytest.param(c, v, id=c["id"] if len(variants(c)) == 1 else f"{c['id']}-as-{v}")
+        for c in CASES[kind]
+        for v in variants(c)
+    ]
+
+
+def apply_setup(root: pathlib.Path, case: dict) -> None:
+    for step in case.get("setup", []):
         if "mkdir" in step:
-            p = root / step["mkdir"]
+            p = root / case_path(case, step["mkdir"])
             p.mkdir(parents=True)
             os.chmod(p, int(step.get("mode", "0755"), 8))
         elif "file" in step:
-            (root / step["file"]).write_text(step["content"])
+            (root / case_path(case, step["file"])).write_text(step["content"])
         elif "symlink" in step:
-            (root / step["symlink"]).symlink_to(step["to"])
+            (root / case_path(case, step["symlink"])).symlink_to(case_path(case, step["to"]))
         else:
             raise AssertionError(f"unknown setup step {step}")
 
 
-def check_after(root: pathlib.Path, after: dict, asset: str, manifest: dict) -> None:
-    for rel, state in after.items():
+def check_after(root: pathlib.Path, case: dict, asset: str, manifest: dict) -> None:
+    for key, state in case.get("after", {}).items():
+        rel = case_path(case, key)
         p = root / rel
         if state == "absent":
             assert not os.path.lexists(p), rel
@@ -100,15 +128,15 @@ def check_after(root: pathlib.Path, after: dict, asset: str, manifest: dict) -> 
 
 
 @pytest.mark.parametrize("asset", [a["asset"] for a in ASSET_ENTRIES])
-@pytest.mark.parametrize("case", CASES["extract"], ids=[c["id"] for c in CASES["extract"]])
-def test_extract_case(case, asset, tmp_path, monkeypatch, manifest):
+@pytest.mark.parametrize("case,variant", params("extract"))
+def test_extract_case(case, variant, asset, tmp_path, monkeypatch, manifest):
     fn = EXTRACT[asset][1 if case.get("with_parents") else 0]
     root = pathlib.Path(unprivileged_dir()) if case.get("unprivileged") else tmp_path
     try:
-        apply_setup(root, case.get("setup", []))
+        apply_setup(root, case)
         # Paths are relative to the case's directory.
         monkeypatch.chdir(root)
-        dest = case["dest"]
+        dest = as_variant(case_path(case, case["dest"]), variant)
         if "error" in case:
             with pytest.raises((OSError, smk.PayloadError)) as info:
                 if case.get("unprivileged"):
@@ -118,7 +146,7 @@ def test_extract_case(case, asset, tmp_path, monkeypatch, manifest):
             check_error(info.value, case["error"], dest)
         else:
             fn(dest)
-        check_after(root, case.get("after", {}), asset, manifest)
+        check_after(root, case, asset, manifest)
         assert leftover_temporaries(root) == []
     finally:
         if root != tmp_path:
@@ -129,15 +157,30 @@ def test_extract_case(case, asset, tmp_path, monkeypatch, manifest):
 
 
 @pytest.mark.parametrize("asset", [a["asset"] for a in ASSET_ENTRIES])
-@pytest.mark.parametrize("case", CASES["verify"], ids=[c["id"] for c in CASES["verify"]])
-def test_verify_case(case, asset, tmp_path):
+@pytest.mark.parametrize("case,variant", params("verify"))
+def test_verify_case(case, variant, asset, tmp_path):
     entry = next(a for a in ASSET_ENTRIES if a["asset"] == asset)
-    path = tmp_path / entry["file"]
-    EXTRACT[asset][0](path)
-    cli_cases.damage(path, case["change"])
+    dir = tmp_path / case_path(case, case.get("dir", ""))
+    file = dir / entry["file"]
+    # A str variant passes the os.PathLike; its filename is os.fspath's.
+    path = os.fsencode(file) if variant == "bytes" else file
+    EXTRACT[asset][1](path)
+    cli_cases.damage(file, case["change"])
     if "error" in case:
         with pytest.raises((OSError, smk.PayloadError)) as info:
             smk.verify_file(asset, path)
-        check_error(info.value, case["error"], str(path))
+        check_error(info.value, case["error"], os.fspath(path))
     else:
         assert smk.verify_file(asset, path) is None
+    # verify() of the whole directory names the same file, in the type of
+    # the directory given.
+    for other in ASSET_ENTRIES:
+        if other is not entry:
+            EXTRACT[other["asset"]][0](dir / other["file"])
+    whole = os.fsencode(dir) if variant == "bytes" else dir
+    if "error" in case:
+        with pytest.raises((OSError, smk.PayloadError)) as info:
+            smk.verify(whole)
+        check_error(info.value, case["error"], os.fspath(path))
+    else:
+        assert smk.verify(whole) is None

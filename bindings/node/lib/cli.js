@@ -26,15 +26,19 @@ Commands:
   --help          print this help
 `;
 
+// Output is bytes: a path given as a Buffer (an argument that is not
+// UTF-8) is printed as those bytes, as the C CLI prints it.
+const bytes = (part) => (typeof part === 'string' ? Buffer.from(part) : part);
+
 function makeIo(out, err) {
   return {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
+    out: (...parts) => out.push(...parts.map(bytes)),
+    err: (...parts) => err.push(...parts.map(bytes)),
   };
 }
 
 function fail(io, path, code) {
-  io.err(`${PROG}: ${path || "''"}: ${native.strerror(code)}\n`);
+  io.err(`${PROG}: `, path.length ? path : "''", `: ${native.strerror(code)}\n`);
   return 1;
 }
 
@@ -57,7 +61,7 @@ function report(io, dir, op, okLines) {
     if (code === native.notAttempted || (code === 0 && !okLines)) return;
     const path = join(dir, a.fileName);
     if (code === 0) {
-      io.out(`${path}: ok\n`);
+      io.out(path, ': ok\n');
     } else {
       fail(io, path, code);
       named = true;
@@ -80,7 +84,7 @@ function ensure(io, args) {
     if (typeof dir === 'number') return fail(io, '$XDG_CACHE_HOME or $HOME', dir);
   }
   const status = report(io, dir, native.ops.ENSURE, false);
-  if (status === 0) io.out(`${dir}\n`);
+  if (status === 0) io.out(dir, '\n');
   return status;
 }
 
@@ -145,8 +149,9 @@ function info(io, args) {
 const COMMANDS = { extract, ensure, verify, info };
 
 /**
- * Runs the CLI with `argv` (the arguments after the program); returns
- * { status, stdout, stderr } without writing anything.
+ * Runs the CLI with `argv` (the arguments after the program: strings, or
+ * Buffers for arguments that are not UTF-8); returns { status, stdout,
+ * stderr } (the streams as Buffers) without writing anything.
  */
 function run(argv) {
   const out = [];
@@ -165,20 +170,58 @@ function run(argv) {
   } else if (Object.prototype.hasOwnProperty.call(COMMANDS, cmd)) {
     status = COMMANDS[cmd](io, rest);
   } else {
-    io.err(`${PROG}: unknown command '${cmd}' (try '${HOW} --help')\n`);
+    io.err(`${PROG}: unknown command '`, cmd, `' (try '${HOW} --help')\n`);
     status = 2;
   }
-  return { status, stdout: out.join(''), stderr: err.join('') };
+  return { status, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+/**
+ * The arguments after the script, as the user gave them.  process.argv
+ * decodes them as UTF-8, replacing what is not with U+FFFD, so a directory
+ * named in Latin-1 would silently become another one.  On Linux their
+ * bytes are in /proc/self/cmdline, whose last entries they are: an
+ * argument that is valid UTF-8 stays process.argv's string, another one
+ * becomes a Buffer of its bytes (a path the API takes as it is).  Where
+ * that file is missing or does not end with these arguments (node
+ * --title rewrites it), process.argv's strings, unless one holds U+FFFD:
+ * then null, as it may stand for bytes that are lost.
+ */
+function rawArgs(argv = process.argv.slice(2)) {
+  const unknown = () => (argv.some((a) => a.includes('\uFFFD')) ? null : argv);
+  let cmdline;
+  try {
+    cmdline = require('fs').readFileSync('/proc/self/cmdline');
+  } catch {
+    return unknown();
+  }
+  const entries = [];
+  for (let start = 0; start < cmdline.length;) {
+    const nul = cmdline.indexOf(0, start);
+    const end = nul < 0 ? cmdline.length : nul;
+    entries.push(cmdline.subarray(start, end));
+    start = end + 1;
+  }
+  if (entries.length < argv.length) return unknown();
+  const mine = entries.slice(entries.length - argv.length);
+  if (!mine.every((b, i) => b.toString() === argv[i])) return unknown();
+  return mine.map((b, i) => (Buffer.from(argv[i]).equals(b) ? argv[i] : Buffer.from(b)));
 }
 
 /** The command itself: runs argv, writes the output, sets the exit code. */
-function main(argv = process.argv.slice(2)) {
+function main(argv = rawArgs()) {
+  if (argv === null) {
+    process.stderr.write(`${PROG}: an argument holds U+FFFD, maybe for bytes that are not UTF-8, ` +
+      `and /proc/self/cmdline does not give its bytes\n`);
+    process.exitCode = 2;
+    return;
+  }
   const { status, stdout, stderr } = run(argv);
   // `... info | head`: a closed pipe is not worth a stack trace.
   process.stdout.on('error', () => { process.exitCode = 1; });
-  if (stdout) process.stdout.write(stdout);
-  if (stderr) process.stderr.write(stderr);
+  if (stdout.length) process.stdout.write(stdout);
+  if (stderr.length) process.stderr.write(stderr);
   process.exitCode = status;
 }
 
-module.exports = { run, main, USAGE };
+module.exports = { run, main, rawArgs, USAGE };

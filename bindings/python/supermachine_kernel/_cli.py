@@ -15,6 +15,7 @@ import sys
 # Only for annotations (never evaluated): a name imported from it would be
 # the package's own in its stubs' eyes.
 import collections.abc
+import typing
 
 from . import PayloadError, __version__, _native, assets, kernel_info
 
@@ -38,13 +39,28 @@ Commands:
 _Error = (OSError, PayloadError)
 
 
+def _say(stream: typing.TextIO, line: str) -> None:
+    """Write *line* and a newline to *stream* (sys.stdout or sys.stderr) as
+    the C CLI does: a path as its bytes.  A path from sys.argv that is not
+    valid in the file system's encoding holds its undecodable bytes as
+    surrogates (PEP 383); os.fsencode gives them back, where the stream's
+    own error handler would raise (stdout) or print an escape (stderr)."""
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream, such as io.StringIO
+        stream.write(line + "\n")
+        return
+    stream.flush()
+    buffer.write(os.fsencode(line + "\n"))
+    stream.flush()
+
+
 def _fail(path: str, err: OSError | PayloadError) -> int:
     return _fail_code(path, err.strerror)
 
 
 def _fail_code(path: str, strerror: str | None) -> int:
     shown = path or "''"  # as the C CLI
-    print(f"{PROG}: {shown}: {strerror}", file=sys.stderr)
+    _say(sys.stderr, f"{PROG}: {shown}: {strerror}")
     return 1
 
 
@@ -84,7 +100,7 @@ def _report(dir: str, each: collections.abc.Callable[[str], tuple[int, ...]], ok
             continue
         path = _join(dir, info.file_name)
         if code == 0:
-            print(f"{path}: ok")
+            _say(sys.stdout, f"{path}: ok")
         else:
             _fail_code(path, _native.strerror(code))
             named = True
@@ -111,7 +127,7 @@ def _ensure(args: list[str]) -> int:
             return _fail("$XDG_CACHE_HOME or $HOME", err)
     status = _report(dir, _native.ensure_assets_each, ok_lines=False)
     if status == 0:
-        print(dir)
+        _say(sys.stdout, dir)
     return status
 
 
@@ -192,10 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     commands = {"extract": _extract, "ensure": _ensure, "verify": _verify, "info": _info}
     if cmd not in commands:
-        print(
-            f"{PROG}: unknown command '{cmd}' (try 'python -m supermachine_kernel --help')",
-            file=sys.stderr,
-        )
+        _say(sys.stderr, f"{PROG}: unknown command '{cmd}' (try 'python -m supermachine_kernel --help')")
         return 2
     try:
         return commands[cmd](rest)

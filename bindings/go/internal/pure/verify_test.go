@@ -52,8 +52,8 @@ func TestVerifyConformance(t *testing.T) {
 		}
 		for _, tc := range c.Verify {
 			t.Run(p.Name+"/"+tc.ID, func(t *testing.T) {
-				path := filepath.Join(t.TempDir(), p.FileName)
-				wantCode(t, "extract", ExtractTo(p, path), 0)
+				path := filepath.Join(t.TempDir(), tc.Dir, p.FileName)
+				wantCode(t, "extract", ExtractToWithParents(p, path), 0)
 				change(t, path, tc.Change)
 				want := 0
 				if tc.Error != "" {
