@@ -6,9 +6,12 @@
 
 #include "image_config.h"
 
+/* The kernel's isspace() (lib/ctype.c), on which it splits its command
+ * line: ASCII white space (\t \n \v \f \r and space) and 0xA0. */
 static int is_space(char c)
 {
-    return c == ' ' || c == '\t' || c == '\n';
+    unsigned char u = (unsigned char)c;
+    return u == ' ' || (u >= '\t' && u <= '\r') || u == 0xA0;
 }
 
 /* Copies the next word into word (quotes removed, as the kernel's
@@ -47,6 +50,89 @@ static int valid_fstype(const char *s)
     return 1;
 }
 
+/* The network parameters as written; judged once the winners are known. */
+struct raw_iface {
+    char name[BOOT_PARAM_MAX];   /* IFACE of "[IFACE:]...", default eth0 */
+    char ip[BOOT_PARAM_MAX];     /* the whole smk.ip value */
+    char mtu[BOOT_PARAM_MAX];    /* the whole smk.mtu value */
+    int has_ip, has_mtu;
+};
+
+struct raw_net {
+    struct raw_iface iface[NETCONF_MAX_IFACES];
+    size_t niface;
+    char gw[BOOT_PARAM_MAX], dns[BOOT_PARAM_MAX], domain[BOOT_PARAM_MAX],
+        hostname[BOOT_PARAM_MAX];
+};
+
+/* The value after "IFACE:", or all of it. */
+static const char *after_iface(const char *value)
+{
+    const char *colon = strchr(value, ':');
+    return colon != NULL ? colon + 1 : value;
+}
+
+/* The slot of value's interface, new if need be; NULL past the maximum. */
+static struct raw_iface *iface_slot(struct raw_net *raw, const char *value)
+{
+    const char *colon = strchr(value, ':');
+    size_t len = colon != NULL ? (size_t)(colon - value) : strlen(NETCONF_DEFAULT_IFACE);
+    const char *name = colon != NULL ? value : NETCONF_DEFAULT_IFACE;
+    for (size_t i = 0; i < raw->niface; i++)
+        if (strlen(raw->iface[i].name) == len && memcmp(raw->iface[i].name, name, len) == 0)
+            return &raw->iface[i];
+    if (raw->niface == NETCONF_MAX_IFACES)
+        return NULL;
+    struct raw_iface *slot = &raw->iface[raw->niface++];
+    memcpy(slot->name, name, len);
+    slot->name[len] = '\0';
+    return slot;
+}
+
+static int bad_value(char *err, size_t errlen, const char *param, const char *value,
+                     const char *why)
+{
+    snprintf(err, errlen, "kernel parameter %s=%s: %s", param, value, why);
+    return -1;
+}
+
+/* Parses the winning network values into net and checks them together. */
+static int finish_net(struct netconf_params *net, const struct raw_net *raw,
+                      char *err, size_t errlen)
+{
+    char why[400];
+    for (size_t i = 0; i < raw->niface; i++) {
+        const struct raw_iface *r = &raw->iface[i];
+        struct netconf_iface *f = &net->iface[net->niface++];
+        const char *problem = netconf_ifname_problem(r->name);
+        if (problem != NULL)
+            return r->has_ip ? bad_value(err, errlen, "smk.ip", r->ip, problem)
+                             : bad_value(err, errlen, "smk.mtu", r->mtu, problem);
+        strcpy(f->name, r->name);
+        if (r->has_ip &&
+            netconf_parse_ip(after_iface(r->ip), &f->addr, &f->prefix, why, sizeof why) != 0)
+            return bad_value(err, errlen, "smk.ip", r->ip, why);
+        if (r->has_mtu && netconf_parse_mtu(after_iface(r->mtu), &f->mtu, why, sizeof why) != 0)
+            return bad_value(err, errlen, "smk.mtu", r->mtu, why);
+    }
+    /* Empty (or no "=") leaves these unset, as for smk.rootdev. */
+    if (raw->gw[0] != '\0' && netconf_parse_gw(raw->gw, &net->gw, why, sizeof why) != 0)
+        return bad_value(err, errlen, "smk.gw", raw->gw, why);
+    if (raw->dns[0] != '\0' && netconf_parse_dns(raw->dns, net, why, sizeof why) != 0)
+        return bad_value(err, errlen, "smk.dns", raw->dns, why);
+    if (raw->domain[0] != '\0' && netconf_parse_search(raw->domain, net, why, sizeof why) != 0)
+        return bad_value(err, errlen, "smk.domain", raw->domain, why);
+    if (raw->hostname[0] != '\0') {
+        const char *problem = netconf_hostname_problem(raw->hostname);
+        if (problem != NULL) {
+            snprintf(why, sizeof why, "not a valid host name (RFC 1123): %s", problem);
+            return bad_value(err, errlen, "smk.hostname", raw->hostname, why);
+        }
+        strcpy(net->hostname, raw->hostname);
+    }
+    return netconf_check(net, err, errlen);
+}
+
 int boot_params_parse(struct boot_params *out, const char *cmdline,
                       char *warn, size_t warnlen, char *err, size_t errlen)
 {
@@ -55,6 +141,8 @@ int boot_params_parse(struct boot_params *out, const char *cmdline,
     strcpy(out->config, IMAGE_CONFIG_DEFAULT_PATH_FILE);
     if (warnlen > 0)
         warn[0] = '\0';
+    struct raw_net raw;
+    memset(&raw, 0, sizeof raw);
 
     char word[BOOT_PARAM_MAX + 32];
     int too_long;
@@ -67,6 +155,7 @@ int boot_params_parse(struct boot_params *out, const char *cmdline,
         if (eq != NULL)
             *eq = '\0';
         char *dest = NULL;
+        int per_iface = 0;
         if (strcmp(word, "smk.rootdev") == 0) {
             dest = out->rootdev;
         } else if (strcmp(word, "smk.rootfstype") == 0) {
@@ -76,6 +165,16 @@ int boot_params_parse(struct boot_params *out, const char *cmdline,
         } else if (strcmp(word, "smk.debug") == 0) {
             out->debug = eq == NULL || strcmp(value, "0") != 0;
             continue;
+        } else if (strcmp(word, "smk.ip") == 0 || strcmp(word, "smk.mtu") == 0) {
+            per_iface = 1;
+        } else if (strcmp(word, "smk.gw") == 0) {
+            dest = raw.gw;
+        } else if (strcmp(word, "smk.dns") == 0) {
+            dest = raw.dns;
+        } else if (strcmp(word, "smk.domain") == 0) {
+            dest = raw.domain;
+        } else if (strcmp(word, "smk.hostname") == 0) {
+            dest = raw.hostname;
         } else {
             snprintf(warn, warnlen, "unknown kernel parameter %s ignored", word);
             continue;
@@ -84,6 +183,17 @@ int boot_params_parse(struct boot_params *out, const char *cmdline,
             snprintf(err, errlen, "kernel parameter %s: value longer than %d bytes",
                      word, BOOT_PARAM_MAX - 1);
             return -1;
+        }
+        if (per_iface) {
+            struct raw_iface *slot = iface_slot(&raw, value);
+            if (slot == NULL) {
+                snprintf(err, errlen, "kernel parameter %s=%s: more than %d interfaces",
+                         word, value, NETCONF_MAX_IFACES);
+                return -1;
+            }
+            int is_ip = word[4] == 'i';
+            dest = is_ip ? slot->ip : slot->mtu;
+            *(is_ip ? &slot->has_ip : &slot->has_mtu) = 1;
         }
         strcpy(dest, value);
     }
@@ -104,5 +214,5 @@ int boot_params_parse(struct boot_params *out, const char *cmdline,
                  "absolute path", out->config);
         return -1;
     }
-    return 0;
+    return finish_net(&out->net, &raw, err, errlen);
 }

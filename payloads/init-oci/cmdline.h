@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "netconf.h"
+
 #define BOOT_PARAM_MAX 256
 
 struct boot_params {
@@ -13,13 +15,18 @@ struct boot_params {
     char rootfstype[BOOT_PARAM_MAX]; /* smk.rootfstype, default "ext4" */
     char config[BOOT_PARAM_MAX];     /* smk.config, default /image/config.json */
     int debug;                       /* smk.debug: log each boot step */
+    struct netconf_params net;       /* smk.ip, smk.gw, smk.dns, smk.mtu,
+                                        smk.domain, smk.hostname */
 };
 
 /* Fills out from a command line such as "console=ttyAMA0 smk.rootdev=/dev/vda".
- * Quoting follows the kernel: double quotes group words and are removed;
- * a later occurrence of a parameter wins. Unknown smk.* names produce a
- * warning line in warn (empty when none; the last one wins). Returns 0, or
- * -1 with a message in err for a bad value. */
+ * Words are split on the kernel's isspace() characters; quoting follows
+ * the kernel: double quotes group words and are removed. A later
+ * occurrence of a parameter wins (for smk.ip and smk.mtu, per interface).
+ * Unknown smk.* names produce a warning line in warn (empty when none; the
+ * last one wins). Returns 0, or -1 with a message in err for a bad value
+ * (every value is checked before this returns: the network parameters
+ * against each other too). */
 int boot_params_parse(struct boot_params *out, const char *cmdline,
                       char *warn, size_t warnlen, char *err, size_t errlen);
 

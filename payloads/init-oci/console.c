@@ -74,6 +74,11 @@ static void vline(const char *prefix, const char *fmt, va_list ap)
     size_t len = (size_t)n + (size_t)m;
     if (len > cap - 1)
         len = cap - 1; /* truncated: still one line */
+    /* Messages quote user text (kernel parameters, config strings) that
+     * can hold newlines or escapes: every line stays one line. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7F)
+            buf[i] = '?';
     buf[len++] = '\n';
     write_all(console_fd, buf, len);
 }

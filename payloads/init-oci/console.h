@@ -10,7 +10,9 @@
 void console_open(void);
 
 /* Writes one whole line ("\n" added) with a single write(2), so it cannot
- * interleave with other writers' output mid-line. */
+ * interleave with other writers' output mid-line. Control characters
+ * (below 0x20, and 0x7F) become '?', so the line stays one line; a line
+ * longer than 1022 bytes is cut. The same for the two functions below. */
 void console_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* "init-oci: warning: ..." */

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netconf.h"
+
 /* Error helper for semantic errors: "NAME: line L col C: what". */
 static int fail_value(char *err, size_t errlen, const char *name,
                       const struct json_value *v, const char *fmt, ...)
@@ -282,6 +284,21 @@ int image_config_parse(struct image_config *out, const char *buf, size_t len,
         goto fail;
     }
     out->workdir = wd;
+
+    /* Not in the OCI spec, but in Docker's image config (docker commit
+     * records the container's host name there, by default its id). */
+    const struct json_value *host_v;
+    const char *host;
+    if (get_member(conf, "Hostname", "config", name, &host_v, err, errlen) ||
+        get_string(host_v, "config.Hostname", name, &host, err, errlen))
+        goto fail;
+    const char *problem = host[0] != '\0' ? netconf_hostname_problem(host) : NULL;
+    if (problem != NULL) {
+        fail_value(err, errlen, name, host_v, "config.Hostname \"%s\": not a valid "
+                   "host name (RFC 1123): %s", host, problem);
+        goto fail;
+    }
+    out->hostname = host;
     return 0;
 fail:
     image_config_free(out);

@@ -30,6 +30,7 @@ struct image_config {
     const char *workdir; /* absolute */
     uid_t uid;
     gid_t gid;
+    const char *hostname; /* config.Hostname (Docker's field); "" when unset */
     struct json_doc doc; /* owns the strings the fields above point to */
 };
 

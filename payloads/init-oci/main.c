@@ -1,6 +1,8 @@
 /* init-oci: PID 1 of the supermachine guest. Boot sequence:
- *   early mounts -> kernel cmdline -> image config -> overlay root with
- *   the agent -> switch root -> agent + entrypoint -> exit line -> power off.
+ *   early mounts -> kernel cmdline -> image config -> network (lo, smk.ip
+ *   interfaces, route, host name) -> overlay root with the agent -> switch
+ *   root -> /etc/hostname, hosts, resolv.conf -> agent + entrypoint ->
+ *   exit line -> power off.
  * Every failure ends in one SUPERMACHINE_ERROR line and a power-off. */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,8 +14,10 @@
 
 #include "cmdline.h"
 #include "console.h"
+#include "etcfiles.h"
 #include "image_config.h"
 #include "mounts.h"
+#include "netif.h"
 #include "newroot.h"
 #include "shutdown.h"
 #include "supervise.h"
@@ -33,6 +37,8 @@ static int check_config(const char *path)
         printf("env[%zu]=%s\n", i, cfg.env[i]);
     printf("workdir=%s\nuser=%u:%u\n", cfg.workdir, (unsigned)cfg.uid,
            (unsigned)cfg.gid);
+    if (cfg.hostname[0] != '\0')
+        printf("hostname=%s\n", cfg.hostname);
     image_config_free(&cfg);
     return 0;
 }
@@ -75,7 +81,14 @@ static _Noreturn void run_as_pid1(void)
     if (image_config_load(&cfg, bp.config, err, sizeof err) != 0)
         shutdown_fatal("%s", err);
 
+    /* Before the new root: a missing interface fails before any mount. */
+    struct netconf_plan net;
+    net_setup(&bp.net, cfg.hostname, &net);
+
     int agent_installed = newroot_enter(&bp);
+    /* Into the overlay, so into its tmpfs upper layer. */
+    if (etc_files_write("/", &net, err, sizeof err) != 0)
+        shutdown_fatal("%s", err);
     /* Docker creates a missing WorkingDir too; it lands in the upper layer. */
     if (mkdir_p(cfg.workdir, 0755) != 0)
         shutdown_fatal("create WorkingDir %s: %s", cfg.workdir, strerror(errno));

@@ -74,10 +74,8 @@ _Noreturn void shutdown_fatal(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* Config strings can hold escaped newlines: keep the error one line. */
-    for (char *p = msg; *p != '\0'; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7F)
-            *p = '?';
+    /* console_line() replaces control characters: the error stays one
+     * line even when it quotes a config string with an escaped newline. */
     console_open(); /* the error may come before /dev is mounted */
     console_line("SUPERMACHINE_ERROR %s", msg);
     shutdown_power_off();

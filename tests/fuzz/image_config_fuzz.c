@@ -9,7 +9,10 @@
  * a repeated name's later value in the earlier one's place, then PATH and
  * HOME (/root for uid 0, else /) if missing, and path is PATH's value;
  * WorkingDir absolute, "/" when missing, null or empty; User "", "UID" or
- * "UID:GID" in decimal, each 0..4294967294. A document json_parse refuses
+ * "UID:GID" in decimal, each 0..4294967294; Hostname "" when missing, null
+ * or empty, else an RFC 1123 host name of at most 64 bytes (labels of
+ * letters, digits and '-', not first or last, 1-63 bytes). A document
+ * json_parse refuses
  * is refused with that message; any refusal leaves the struct zeroed and
  * one line naming the file, and with a shorter buffer (down to none) the
  * message is that one cut short. */
@@ -69,6 +72,26 @@ static int user_ids(const char *s, unsigned long long *uid, unsigned long long *
     *uid = id[0];
     *gid = id[1];
     return 0;
+}
+
+static int host_name_ok(const char *s)
+{
+    size_t len = strlen(s), start = 0;
+    if (len == 0 || len > 64)
+        return 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && s[i] != '.') {
+            char c = s[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-'))
+                return 0;
+            continue;
+        }
+        if (i == start || i - start > 63 || s[start] == '-' || s[i - 1] == '-')
+            return 0;
+        start = i + 1;
+    }
+    return 1;
 }
 
 static void check_accepted(const struct image_config *cfg, const uint8_t *data, size_t size)
@@ -148,6 +171,13 @@ static void check_accepted(const struct image_config *cfg, const uint8_t *data, 
     const char *want_wd = wd == NULL || wd->text[0] == '\0' ? "/" : wd->text;
     REQUIRE(strcmp(cfg->workdir, want_wd) == 0);
     REQUIRE(cfg->workdir[0] == '/' && strlen(cfg->workdir) < PATH_MAX);
+
+    /* Hostname. */
+    const struct json_value *h = member(conf, "Hostname");
+    REQUIRE(h == NULL || h->type == JSON_STRING);
+    const char *want_h = h == NULL ? "" : h->text;
+    REQUIRE(cfg->hostname != NULL && strcmp(cfg->hostname, want_h) == 0);
+    REQUIRE(want_h[0] == '\0' || host_name_ok(want_h));
     json_doc_free(&doc);
 }
 

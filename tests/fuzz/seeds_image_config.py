@@ -1,7 +1,7 @@
 """Seeds for image_config_fuzz: image configs from payloads/init-oci/
 IMAGE-CONFIG.md, its example (read from the document itself) and one
-variant a rule: the defaults, Entrypoint + Cmd, Env merging, User, the
-limits, and each documented refusal. Each seed is (bytes, "accept" |
+variant a rule: the defaults, Entrypoint + Cmd, Env merging, User,
+Hostname, the limits, and each documented refusal. Each seed is (bytes, "accept" |
 "refuse"[, "check-only"]).
 """
 
@@ -12,7 +12,7 @@ import re
 MAX_LEN = 8192
 DICT = [b'"config"', b'"Entrypoint"', b'"Cmd"', b'"Env"', b'"WorkingDir"', b'"User"',
         b'"PATH=', b'"HOME=', b"null", b"[]", b"{}", b'""', b'"/"', b'"0:0"', b'"4294967294"',
-        b'"4294967295"', b":", b",", b"="]
+        b'"4294967295"', b":", b",", b"=", b'"Hostname"', b'"web-1.example.com"', b"."]
 
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 DOC = os.path.join(REPO, "payloads", "init-oci", "IMAGE-CONFIG.md")
@@ -58,6 +58,11 @@ def seeds():
                                    ensure_ascii=True),
         "empty-second-arg": cfg({"Entrypoint": ["/bin/sh"], "Cmd": [""]}),
         "other-keys-dup": '{"config":{"Cmd":["x"],"Labels":{"a":1,"a":2}},"os":1,"os":2}',
+        "hostname": cfg({"Cmd": ["x"], "Hostname": "web-1.example.com", "Domainname": ""}),
+        "hostname-commit-id": cfg({"Cmd": ["x"], "Hostname": "3f4e5d6c7b8a"}),
+        "hostname-empty": cfg({"Cmd": ["x"], "Hostname": ""}),
+        "hostname-null": cfg({"Cmd": ["x"], "Hostname": None}),
+        "hostname-64": cfg({"Cmd": ["x"], "Hostname": "a" * 30 + "." + "b" * 33}),
     }
     if ex:
         accept["documented-example"] = ex
@@ -92,6 +97,13 @@ def seeds():
         "dup-config": '{"config": {"Cmd": ["a"]}, "config": {"Cmd": ["b"]}}',
         "dup-user": '{"config": {"Cmd": ["a"], "User": "1", "User": "2"}}',
         "nul-in-arg": '{"config": {"Cmd": ["a\\u0000b"]}}',
+        "hostname-underscore": cfg({"Cmd": ["x"], "Hostname": "my_host"}),
+        "hostname-newline": cfg({"Cmd": ["x"], "Hostname": "a\nb"}),
+        "hostname-number": cfg({"Cmd": ["x"], "Hostname": 7}),
+        "hostname-65": cfg({"Cmd": ["x"], "Hostname": "a" * 30 + "." + "b" * 34}),
+        "hostname-dash": cfg({"Cmd": ["x"], "Hostname": "-web"}),
+        "hostname-dot": cfg({"Cmd": ["x"], "Hostname": "web."}),
+        "dup-hostname": '{"config": {"Cmd": ["a"], "Hostname": "a", "Hostname": "b"}}',
     }
     if ex:
         refuse["documented-example-truncated"] = ex[: len(ex) // 2]

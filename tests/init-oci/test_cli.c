@@ -69,12 +69,21 @@ int main(int argc, char **argv)
                        " \"Cmd\": [\"echo hi\"], \"Env\": [\"A=1\"],"
                        " \"WorkingDir\": \"/w\", \"User\": \"7:8\"}}");
     write_config(bad, "{\"config\": {\"Entrypoint\": \"/bin/sh\"}}");
+    char named[300];
+    snprintf(named, sizeof named, "%s/named.json", dir);
+    write_config(named, "{\"config\": {\"Cmd\": [\"/app\"], \"Hostname\": \"web\"}}");
 
     CHECK(run("--check-config", good) == 0);
     CHECK_STR(out, "argv[0]=/bin/sh\nargv[1]=-c\nargv[2]=echo hi\n"
                    "env[0]=A=1\nenv[1]=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
                    "/usr/bin:/sbin:/bin\nenv[2]=HOME=/\nworkdir=/w\nuser=7:8\n");
     CHECK_STR(errout, "");
+
+    /* The host name is shown when the config has one. */
+    CHECK(run("--check-config", named) == 0);
+    CHECK_STR(out, "argv[0]=/app\nenv[0]=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                   "/usr/bin:/sbin:/bin\nenv[1]=HOME=/root\nworkdir=/\nuser=0:0\n"
+                   "hostname=web\n");
 
     CHECK(run("--check-config", bad) == 1);
     CHECK_STR(out, "");
@@ -95,6 +104,7 @@ int main(int argc, char **argv)
 
     unlink(good);
     unlink(bad);
+    unlink(named);
     rmdir(dir);
     return CHECK_DONE("init-oci cli");
 }

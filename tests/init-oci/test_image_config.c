@@ -277,9 +277,44 @@ static void test_load(void)
     rmdir(dir);
 }
 
+static void test_hostname(void)
+{
+    /* Docker's image config has it; the OCI spec does not. */
+    CHECK(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"web-1.example.com\"}}") == NULL);
+    CHECK_STR(cfg.hostname, "web-1.example.com");
+    CHECK(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"\", \"Domainname\": \"\"}}") == NULL);
+    CHECK_STR(cfg.hostname, "");
+    CHECK(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": null}}") == NULL);
+    CHECK_STR(cfg.hostname, "");
+    CHECK(parse("{\"config\": {\"Cmd\": [\"x\"]}}") == NULL);
+    CHECK_STR(cfg.hostname, "");
+    /* What docker commit records: the container's short id. */
+    CHECK(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"3f4e5d6c7b8a\"}}") == NULL);
+    CHECK_STR(cfg.hostname, "3f4e5d6c7b8a");
+
+    CHECK_STR(parse("{\"config\": {\"Cmd\": [\"x\"],\n \"Hostname\": \"my_host\"}}"),
+              "c.json: line 2 col 14: config.Hostname \"my_host\": not a valid host name "
+              "(RFC 1123): may hold only letters, digits, '-' and '.'");
+    CHECK_STR(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"a\\nb\"}}"),
+              "c.json: line 1 col 39: config.Hostname \"a\nb\": not a valid host name "
+              "(RFC 1123): may hold only letters, digits, '-' and '.'");
+    CHECK_STR(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": 7}}"),
+              "c.json: line 1 col 39: config.Hostname: expected a string or null, found number");
+    CHECK_STR(parse("{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"a\", \"Hostname\": \"b\"}}"),
+              "c.json: line 1 col 56: duplicate key \"Hostname\" in config");
+    char doc[200];
+    char name[70];
+    memset(name, 'a', 65);
+    name[65] = '\0';
+    snprintf(doc, sizeof doc, "{\"config\": {\"Cmd\": [\"x\"], \"Hostname\": \"%s\"}}", name);
+    CHECK_HAS(parse(doc), "config.Hostname \"aaaa");
+    CHECK_HAS(err, "\": not a valid host name (RFC 1123): longer than 64 bytes");
+}
+
 int main(void)
 {
     test_full_config();
+    test_hostname();
     test_defaults();
     test_entrypoint_cmd_composition();
     test_env_merging();
