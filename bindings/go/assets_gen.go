@@ -4,12 +4,12 @@ package supermachinekernel
 
 // Version is the version of the core and of this package, as
 // "MAJOR.MINOR.PATCH".
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Raw sizes of the embedded assets, in bytes.  Untyped constants, so they
 // serve in constant expressions (array lengths, other constants).
 const (
-	KernelLen            = 8157192
+	KernelLen            = 9840648
 	InitOCILen           = 132744
 	SupermachineAgentLen = 132752
 )
@@ -24,7 +24,7 @@ const (
 const kernelRelease = "6.12.117"
 
 var assetTable = [...]AssetInfo{
-	{Name: "kernel", FileName: "kernel", Arch: "aarch64", SHA256: "5043cc7b847c2d500f463c89843ef8df6b26b67fc9dd52a5dc7e2c0ed923c8ea", Size: 8157192, Mode: 0o644, Compressed: true, EmbeddedSize: 2675748},
-	{Name: "init_oci", FileName: "init-oci", Arch: "aarch64", SHA256: "a1f058b9203775f38ed11f6339953522f938df4ffe8cd0268b55573cbcb2923d", Size: 132744, Mode: 0o755, Compressed: true, EmbeddedSize: 34848},
+	{Name: "kernel", FileName: "kernel", Arch: "aarch64", SHA256: "7aa18572cd618beafcfad490436c492ec50eedae2dcae005858d4428c6a0e776", Size: 9840648, Mode: 0o644, Compressed: true, EmbeddedSize: 3325832},
+	{Name: "init_oci", FileName: "init-oci", Arch: "aarch64", SHA256: "8188b5d038086cb376a6255e3301ae274648cb70496ea9848961dd1c987aedde", Size: 132744, Mode: 0o755, Compressed: true, EmbeddedSize: 42856},
 	{Name: "supermachine_agent", FileName: "supermachine-agent", Arch: "aarch64", SHA256: "8d13a979274ad1f135a223c4ec77585edf664d18ec0d0bb1f53a6a06249c25a0", Size: 132752, Mode: 0o755, Compressed: true, EmbeddedSize: 44880},
 }
