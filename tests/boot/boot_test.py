@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Boot test: the three guest artifacts work together in a real VMM.
 
-Extracts the kernel, init-oci and the agent (through the library's CLI when
---cli is given, else by decoding payloads/*.xz), builds an initramfs around
-a busybox image, boots qemu-system-aarch64 -M virt, and drives the agent
+Takes the kernel, init-oci and the agent from --assets DIR, or extracts
+them (through the library's CLI when --cli is given, else by decoding
+payloads/*.xz), builds an initramfs around a busybox image, boots
+qemu-system-aarch64 -M virt, and drives the agent
 over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
 exit, timeout, malformed frame; hostile commands (output over the cap, a
 command ignoring SIGTERM, a setsid'd daemon) and hostile clients (a
@@ -16,10 +17,8 @@ SUPERMACHINE_ERROR line and a power-off, never a hang).
 Exit status 77 means "skipped" (QEMU missing outside CI).
 """
 import argparse
-import lzma
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,11 +27,11 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
+import assets  # noqa: E402
 from agent_client import (AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, T_EXEC, T_HELLO,  # noqa: E402
                           T_REPLY, T_WRITE_FILE, decode_error, encode_exec, encode_frame)
 from guest import BUSYBOX, Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
 
-ASSET_FILES = ["kernel", "init-oci", "supermachine-agent"]
 ENTRYPOINT_STATUS = 7
 
 # The image's entrypoint marks that it ran, then waits for the host to tell
@@ -48,16 +47,6 @@ CONFIG = {
         "WorkingDir": "/work",
     }
 }
-
-
-def extract(payloads, cli, dest):
-    if cli:
-        subprocess.run([cli, "extract", dest], check=True)
-        return
-    for name in ASSET_FILES:
-        with lzma.open(os.path.join(payloads, name + ".xz")) as src, \
-                open(os.path.join(dest, name), "wb") as out:
-            shutil.copyfileobj(src, out)
 
 
 def check(cond, what):
@@ -219,9 +208,10 @@ def failure_boots(work, kernel, init_oci, agent, rootfs):
 
 
 def main():
+    # Line by line, so that a run ctest times out shows how far it got.
+    sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--payloads", default=os.path.join(HERE, "..", "..", "payloads"))
-    ap.add_argument("--cli", help="supermachine-kernel CLI to extract with")
+    assets.add_arguments(ap)
     ap.add_argument("--busybox", default=BUSYBOX)
     args = ap.parse_args()
 
@@ -233,12 +223,9 @@ def main():
         return 1 if os.environ.get("CI") else 77
 
     with tempfile.TemporaryDirectory(prefix="smk-boot.") as work:
-        assets = os.path.join(work, "assets")
-        os.mkdir(assets)
         t0 = time.monotonic()
-        extract(args.payloads, args.cli, assets)
-        print(f"extracted the three artifacts in {time.monotonic() - t0:.2f}s")
-        kernel, init_oci, agent_bin = (os.path.join(assets, f) for f in ASSET_FILES)
+        kernel, init_oci, agent_bin = assets.get(args, work)
+        print(f"the three artifacts ({assets.describe(args)}) in {time.monotonic() - t0:.2f}s")
         rootfs = os.path.join(work, "rootfs")
         build_rootfs(rootfs, args.busybox)
         initrd = os.path.join(work, "initramfs.cpio")
@@ -249,7 +236,9 @@ def main():
             print(f"boot to agent ready: {ready:.2f}s")
             agent = AgentClient(guest.connect(10))
             try:
-                info = agent.hello()
+                # "ready" on the console does not mean the port is open at
+                # QEMU's end yet: a first HELLO can be lost (PROTOCOL.md).
+                info = agent.wait_ready(timeout=30)
                 print(f"agent hello: {info}")
                 drive(agent)
                 hostile_commands(agent)

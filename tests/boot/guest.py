@@ -4,7 +4,10 @@ Guest: the `virt` board, the kernel Image, an initramfs holding init-oci as
 /init, the agent as /supermachine-agent and an image (rootfs directory plus
 config.json) under /image, and a virtio-serial port named
 org.supermachine.agent wired to a Unix socket on the host. The PL011
-console goes to a log file that the test reads.
+console goes to a log file that the test reads. Optional: virtio-blk disks
+(each with a serial number the guest finds it by, /sys/block/vdX/serial)
+and a virtio-net NIC on QEMU's user-mode network (the guest is 10.0.2.15 by
+DHCP, the host's 127.0.0.1 is 10.0.2.2, QEMU's DNS forwarder 10.0.2.3).
 """
 import json
 import os
@@ -12,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 
 from initramfs import Archive
 
@@ -27,14 +31,14 @@ APPLETS = ["sh", "cat", "echo", "uname", "sleep", "ls", "true", "false", "env",
            "grep", "stat", "mkdir", "id", "pwd", "test", "[", "setsid", "yes"]
 
 
-def build_rootfs(path, busybox):
+def build_rootfs(path, busybox, applets=APPLETS):
     """Write the test image's root filesystem (busybox userland) to `path`."""
     for d in ["bin", "etc", "tmp", "proc", "sys", "dev", "root", "work"]:
         os.makedirs(os.path.join(path, d), exist_ok=True)
     os.chmod(os.path.join(path, "tmp"), 0o1777)
     shutil.copyfile(busybox, os.path.join(path, "bin", "busybox"))
     os.chmod(os.path.join(path, "bin", "busybox"), 0o755)
-    for applet in APPLETS:
+    for applet in applets:
         os.symlink("busybox", os.path.join(path, "bin", applet))
     with open(os.path.join(path, "etc", "image-release"), "w") as f:
         f.write("supermachine boot test image\n")
@@ -64,10 +68,24 @@ def build_ext4(path, rootfs, size_mib=16):
                     path, f"{size_mib}M"], check=True)
 
 
-class Guest:
-    """A running VM; use as a context manager so QEMU never outlives a test."""
+@dataclass
+class Disk:
+    """A virtio-blk disk: a raw image file, found in the guest by `serial`
+    (at most 20 bytes)."""
+    path: str
+    serial: str
+    readonly: bool = True
 
-    def __init__(self, workdir, kernel, initrd, append="", disk=None):
+
+class Guest:
+    """A running VM; use as a context manager so QEMU never outlives a test.
+
+    disk: one read-only disk (the guest's /dev/vda when it is the only
+    one); disks: a list of Disk. net: add a virtio-net NIC on `-netdev user`,
+    with `netdev_options` (e.g. "hostname=NAME", given to the guest by DHCP)."""
+
+    def __init__(self, workdir, kernel, initrd, append="", disk=None, disks=(),
+                 net=False, netdev_options=""):
         self.workdir = workdir
         self.socket_path = os.path.join(workdir, "agent.sock")
         self.console_path = os.path.join(workdir, "console.log")
@@ -77,7 +95,7 @@ class Guest:
         self.argv = [
             qemu, "-M", "virt", "-cpu", "cortex-a57", "-smp", "2", "-m", "256",
             "-accel", "tcg,thread=multi",
-            "-nographic", "-no-reboot", "-nic", "none", "-monitor", "none",
+            "-nographic", "-no-reboot", "-monitor", "none",
             "-serial", f"file:{self.console_path}",
             "-kernel", kernel, "-initrd", initrd,
             "-append", f"console=ttyAMA0 panic=-1 {append}".strip(),
@@ -85,9 +103,18 @@ class Guest:
             "-chardev", f"socket,id=agent,path={self.socket_path},server=on,wait=off",
             "-device", f"virtserialport,chardev=agent,name={AGENT_PORT_NAME}",
         ]
+        if net:
+            netdev = ",".join(filter(None, ["user,id=net0", netdev_options]))
+            self.argv += ["-netdev", netdev, "-device", "virtio-net-device,netdev=net0"]
+        else:
+            self.argv += ["-nic", "none"]
         if disk:
             self.argv += ["-drive", f"file={disk},format=raw,if=none,id=disk0,readonly=on",
                           "-device", "virtio-blk-device,drive=disk0"]
+        for i, d in enumerate(disks, start=1):
+            ro = ",readonly=on" if d.readonly else ""
+            self.argv += ["-drive", f"file={d.path},format=raw,if=none,id=disk{i}{ro}",
+                          "-device", f"virtio-blk-device,drive=disk{i},serial={d.serial}"]
         self.proc = None
         self.started = None
 
@@ -121,12 +148,16 @@ class Guest:
         raise AssertionError(f"{text!r} not on the console within {timeout}s;"
                              f" console:\n{self.console()[-3000:]}")
 
-    def connect(self, timeout):
+    def connect(self, timeout, io_timeout=60.0):
+        """The agent's virtio-serial socket, connected within `timeout`
+        seconds; every later wait on it is bounded by `io_timeout`, so that
+        a lost frame fails the test instead of hanging it."""
         deadline = time.monotonic() + timeout
         while True:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
                 s.connect(self.socket_path)
+                s.settimeout(io_timeout)
                 return s
             except OSError:
                 s.close()
