@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	casedata "github.com/supermachine-dev/supermachine-kernel/bindings/go/internal/cases"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -54,86 +55,24 @@ func manifest(t testing.TB) map[string]manifestAsset {
 	return out
 }
 
-type setupStep struct {
-	Mkdir, Mode, File, Content, Symlink, To string
-}
-
-type extractCase struct {
-	ID           string
-	Setup        []setupStep
-	Dest         string
-	WithParents  bool `json:"with_parents"`
-	Error        string
-	Unprivileged bool
-	Bytes        bool
-	After        map[string]string
-}
-
-type verifyCase struct {
-	ID, Change, Error, Dir string
-	Bytes                  bool
-}
-
-type conformance struct {
-	Assets []struct {
-		Asset, File, Mode string
-	}
-	Extract    []extractCase
-	Verify     []verifyCase
-	ErrorCodes map[string]int `json:"error_codes"`
-}
+type (
+	setupStep   = casedata.Setup
+	extractCase = casedata.Extract
+	verifyCase  = casedata.Verify
+	conformance = casedata.File
+)
 
 // cases is tests/conformance/cases.json, with the paths of its "bytes"
-// cases decoded: a Go string holds any bytes.
+// cases decoded (internal/cases).
 func cases(t testing.TB) conformance {
-	var c conformance
-	readJSON(t, "tests/conformance/cases.json", &c)
-	for i := range c.Extract {
-		tc := &c.Extract[i]
-		if !tc.Bytes {
-			continue
-		}
-		tc.Dest = unpercent(t, tc.Dest)
-		for j := range tc.Setup {
-			s := &tc.Setup[j]
-			s.Mkdir, s.File, s.Symlink, s.To = unpercent(t, s.Mkdir), unpercent(t, s.File), unpercent(t, s.Symlink), unpercent(t, s.To)
-		}
-		after := map[string]string{}
-		for k, v := range tc.After {
-			after[unpercent(t, k)] = v
-		}
-		tc.After = after
-	}
-	for i := range c.Verify {
-		if c.Verify[i].Bytes {
-			c.Verify[i].Dir = unpercent(t, c.Verify[i].Dir)
-		}
-	}
-	return c
-}
-
-// unpercent decodes a path of a "bytes" case: %HH is the byte 0xHH, %% is
-// %, anything else itself.
-func unpercent(t testing.TB, s string) string {
 	t.Helper()
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] != '%':
-			b.WriteByte(s[i])
-		case strings.HasPrefix(s[i+1:], "%"):
-			b.WriteByte('%')
-			i++
-		default:
-			n, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8)
-			if err != nil || n == 0 || len(s) < i+3 {
-				t.Fatalf("cases.json: bad %%-escape in %q", s)
-			}
-			b.WriteByte(byte(n))
-			i += 2
-		}
+	var raw json.RawMessage
+	readJSON(t, "tests/conformance/cases.json", &raw)
+	c, err := casedata.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b.String()
+	return *c
 }
 
 func assetByName(t testing.TB, name string) Asset {

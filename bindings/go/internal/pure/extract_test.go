@@ -3,7 +3,7 @@
 package pure
 
 import (
-	"encoding/json"
+	casedata "github.com/supermachine-dev/supermachine-kernel/bindings/go/internal/cases"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,33 +14,8 @@ import (
 )
 
 // conformance is tests/conformance/cases.json, the cases every binding
-// runs.
-type conformance struct {
-	Extract []struct {
-		ID    string `json:"id"`
-		Setup []struct {
-			Mkdir   string `json:"mkdir"`
-			Mode    string `json:"mode"`
-			File    string `json:"file"`
-			Content string `json:"content"`
-			Symlink string `json:"symlink"`
-			To      string `json:"to"`
-		} `json:"setup"`
-		Dest         string            `json:"dest"`
-		WithParents  bool              `json:"with_parents"`
-		Error        string            `json:"error"`
-		Unprivileged bool              `json:"unprivileged"`
-		Bytes        bool              `json:"bytes"`
-		After        map[string]string `json:"after"`
-	} `json:"extract"`
-	Verify []struct {
-		ID     string `json:"id"`
-		Change string `json:"change"`
-		Error  string `json:"error"`
-		Dir    string `json:"dir"`
-		Bytes  bool   `json:"bytes"`
-	} `json:"verify"`
-}
+// runs (internal/cases).
+type conformance = casedata.File
 
 func loadConformance(t *testing.T) conformance {
 	t.Helper()
@@ -48,57 +23,11 @@ func loadConformance(t *testing.T) conformance {
 	if err != nil {
 		t.Skipf("no conformance cases: %v", err)
 	}
-	var c conformance
-	if err := json.Unmarshal(raw, &c); err != nil {
+	c, err := casedata.Parse(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The paths of "bytes" cases, decoded: a string holds any bytes.
-	for i := range c.Extract {
-		tc := &c.Extract[i]
-		if !tc.Bytes {
-			continue
-		}
-		tc.Dest = unpercent(t, tc.Dest)
-		for j := range tc.Setup {
-			s := &tc.Setup[j]
-			s.Mkdir, s.File, s.Symlink, s.To = unpercent(t, s.Mkdir), unpercent(t, s.File), unpercent(t, s.Symlink), unpercent(t, s.To)
-		}
-		after := map[string]string{}
-		for k, v := range tc.After {
-			after[unpercent(t, k)] = v
-		}
-		tc.After = after
-	}
-	for i := range c.Verify {
-		if c.Verify[i].Bytes {
-			c.Verify[i].Dir = unpercent(t, c.Verify[i].Dir)
-		}
-	}
-	return c
-}
-
-// unpercent decodes a path of a "bytes" case (cases.json's "about"): %HH
-// is the byte 0xHH, %% is %, anything else itself.
-func unpercent(t *testing.T, s string) string {
-	t.Helper()
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] != '%':
-			b.WriteByte(s[i])
-		case strings.HasPrefix(s[i+1:], "%"):
-			b.WriteByte('%')
-			i++
-		default:
-			n, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8)
-			if err != nil || n == 0 || len(s) < i+3 {
-				t.Fatalf("cases.json: bad %%-escape in %q", s)
-			}
-			b.WriteByte(byte(n))
-			i += 2
-		}
-	}
-	return b.String()
+	return *c
 }
 
 // under joins a case's relative path to dir without cleaning it (a
