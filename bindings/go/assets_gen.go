@@ -4,7 +4,7 @@ package supermachinekernel
 
 // Version is the version of the core and of this package, as
 // "MAJOR.MINOR.PATCH".
-const Version = "0.3.0"
+const Version = "0.2.1"
 
 // Raw sizes of the embedded assets, in bytes.  Untyped constants, so they
 // serve in constant expressions (array lengths, other constants).

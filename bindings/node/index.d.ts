@@ -99,7 +99,7 @@ declare namespace smk {
 
   // ---- the version and descriptions ------------------------------------
 
-  /** The package's version, the core's (e.g. `'0.3.0'`). */
+  /** The package's version, the core's (e.g. `'0.2.1'`). */
   const version: string;
 
   /** A description of each asset, in the core's order: kernel, init_oci, supermachine_agent.  Never decodes; a new array each call, of the same frozen objects. */

@@ -38,8 +38,8 @@ extern "C" {
  * The one place the version is written.  Build files and bindings read it
  * from here.  The ABI major (the soname) is SMK_VERSION_MAJOR. */
 #define SMK_VERSION_MAJOR 0
-#define SMK_VERSION_MINOR 3
-#define SMK_VERSION_PATCH 0
+#define SMK_VERSION_MINOR 2
+#define SMK_VERSION_PATCH 1
 
 #define SMK_VERSION_NUMBER \
 	(SMK_VERSION_MAJOR * 10000 + SMK_VERSION_MINOR * 100 + SMK_VERSION_PATCH)
