@@ -58,7 +58,6 @@ func manifest(t testing.TB) map[string]manifestAsset {
 type (
 	setupStep   = casedata.Setup
 	extractCase = casedata.Extract
-	verifyCase  = casedata.Verify
 	conformance = casedata.File
 )
 
