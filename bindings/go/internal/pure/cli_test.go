@@ -105,20 +105,25 @@ func TestEnsureTogetherWithC(t *testing.T) {
 		dir := t.TempDir() + "/shared"
 		var wg sync.WaitGroup
 		errs := make(chan string, 16)
+		took := make([]time.Duration, 8)
 		for i := 0; i < 4; i++ {
 			wg.Add(2)
 			go func() {
 				defer wg.Done()
+				start := time.Now()
 				if _, rc := Ensure(ps, dir); rc != 0 {
 					errs <- "Go: " + codeName(rc)
 				}
+				took[2*i] = time.Since(start)
 			}()
 			go func() {
 				defer wg.Done()
+				start := time.Now()
 				out, err := exec.Command(cli, "ensure", dir).CombinedOutput()
 				if err != nil {
 					errs <- "C: " + string(out)
 				}
+				took[2*i+1] = time.Since(start)
 			}()
 		}
 		wg.Wait()
@@ -126,7 +131,7 @@ func TestEnsureTogetherWithC(t *testing.T) {
 		for e := range errs {
 			t.Error(e)
 		}
-		checkStamp(t, ps, dir)
+		checkStampAfterRace(t, ps, dir, took)
 		noTemporaries(t, dir)
 		if out, e, st := runCLI(t, cli, "verify", dir); st != 0 {
 			t.Fatalf("C verify: %s %s", out, e)
