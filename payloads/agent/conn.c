@@ -8,6 +8,9 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
+/* The power-off rule init-oci uses too. */
+#include "../init-oci/poweroff.h"
+
 /* EFBIG is LIMIT only from READ_FILE, where it means "over AGENT_MAX_FILE";
  * anywhere else it is the OS's (e.g. a filesystem's maximum file size). */
 static void os_error(struct agent_buf *out, uint32_t id, int rc, const char *msg, bool read_limit)
@@ -238,6 +241,8 @@ void agent_shutdown(void)
         return;
     agent_log("powering off");
     sync();
-    if (reboot(RB_POWER_OFF) < 0)
+    /* On x86_64 without ACPI S5, a restart, which the VMM takes as the
+     * guest stopping: ../init-oci/poweroff.h says why. */
+    if (reboot(poweroff_reboot_cmd()) < 0)
         agent_log("power off failed: %s", strerror(errno));
 }

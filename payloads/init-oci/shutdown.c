@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "poweroff.h"
 
 /* Grace period after SIGTERM, then after SIGKILL. Short: the VM is about
  * to disappear, and the host is waiting for the power-off. */
@@ -58,10 +59,19 @@ _Noreturn void shutdown_power_off(void)
     if (kill(-1, SIGKILL) == 0)
         reap_until_none(KILL_GRACE_MS);
     sync();
-    reboot(RB_POWER_OFF);
-    /* Only reached without a power-off method (no PSCI): halt instead, and
-     * never return, which would panic the kernel. */
-    console_warn("power off failed: %s; halting", strerror(errno));
+    /* RB_POWER_OFF, or on x86_64 without ACPI S5 a restart, which the VMM
+     * takes as the guest stopping: poweroff.h says why. */
+    int cmd = poweroff_reboot_cmd();
+    if (cmd != RB_POWER_OFF)
+        console_debug("no ACPI power-off (S5) on this machine: ending the VM with a restart");
+    reboot(cmd);
+    /* reboot() returns only when the kernel refuses the call (no
+     * CAP_SYS_BOOT). A machine without a power-off method never gets here:
+     * the kernel halts it instead. Halt as well, and never return, which
+     * would panic the kernel. */
+    console_warn(cmd == RB_POWER_OFF ? "power off failed: %s; halting"
+                                     : "restart failed: %s; halting",
+                 strerror(errno));
     reboot(RB_HALT_SYSTEM);
     for (;;)
         pause();

@@ -1,5 +1,7 @@
-/* The two ways init-oci ends: both power the VM off, neither returns
- * (PID 1 returning from main would panic the kernel). */
+/* The two ways init-oci ends: both power the VM off (on x86_64 without
+ * ACPI S5: restart it, which the VMM takes as the guest stopping; see
+ * poweroff.h), neither returns (PID 1 returning from main would panic the
+ * kernel). */
 #ifndef INIT_OCI_SHUTDOWN_H
 #define INIT_OCI_SHUTDOWN_H
 
