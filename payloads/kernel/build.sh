@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# Build the microVM kernel Image from Debian's pinned linux-source package.
+# Build the microVM kernel from Debian's pinned linux-source package.
 #
-#   payloads/kernel/build.sh OUT_IMAGE [WORKDIR]
+#   payloads/kernel/build.sh [--arch aarch64|x86_64] OUT [WORKDIR]
 #
+# aarch64 (the default) gives the arm64 `Image`; x86_64 gives `vmlinux`,
+# stripped of symbols, the ELF that QEMU (`-M microvm`, `-M q35`),
+# Firecracker and Cloud Hypervisor load and enter through its PVH note.
+# Both use the same compiler prefix on every host (aarch64-linux-gnu-,
+# x86_64-linux-gnu-): the compiler's name is part of the kernel banner.
+#
+# The configuration is common.config followed by the architecture's
+# fragment (arm64.config, x86_64.config), applied on top of allnoconfig.
 # The source tree is unpacked into WORKDIR (default: a fresh temporary
 # directory, removed afterwards) and built in-tree, so every path the build
 # records is relative and two builds in different directories give the same
@@ -13,9 +21,21 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../pins.sh"
 
-out=${1:?usage: build.sh OUT_IMAGE [WORKDIR]}
+usage="usage: build.sh [--arch aarch64|x86_64] OUT [WORKDIR]"
+arch=aarch64
+case ${1:-} in
+    --arch) arch=${2:?$usage}; shift 2 ;;
+    --arch=*) arch=${1#--arch=}; shift ;;
+esac
+case $arch in
+    aarch64) karch=arm64 cross=aarch64-linux-gnu- target=Image image=arch/arm64/boot/Image ;;
+    x86_64) karch=x86_64 cross=x86_64-linux-gnu- target=vmlinux image=vmlinux ;;
+    *) echo "kernel: unknown architecture '$arch' (aarch64, x86_64)" >&2; exit 2 ;;
+esac
+out=${1:?$usage}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
-fragment=$here/microvm.config
+command -v "${cross}gcc" >/dev/null ||
+    { echo "kernel: ${cross}gcc not found (scripts/install-deps installs it)" >&2; exit 1; }
 
 installed=$(dpkg-query -W -f='${Version}' "$LINUX_SOURCE_PACKAGE" 2>/dev/null || true)
 if [ "$installed" != "$LINUX_SOURCE_VERSION" ]; then
@@ -44,9 +64,11 @@ fi
 src=$work/$LINUX_SOURCE_PACKAGE
 rm -rf "$src"
 tar -xf "$tarball" -C "$work"
+fragment=$work/$karch.fragment
+cat "$here/common.config" "$here/$karch.config" > "$fragment"
 
 kmake() {
-    make -C "$src" -s ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+    make -C "$src" -s ARCH="$karch" CROSS_COMPILE="$cross" \
         KBUILD_BUILD_TIMESTAMP="$BUILD_TIMESTAMP" \
         KBUILD_BUILD_USER="$BUILD_USER" KBUILD_BUILD_HOST="$BUILD_HOST" \
         KBUILD_BUILD_VERSION=1 "$@"
@@ -75,7 +97,19 @@ while IFS= read -r line; do
 done < "$fragment"
 [ "$missing" = 0 ] || exit 1
 
-kmake -j"$(nproc)" Image
+kmake -j"$(nproc)" "$target"
 release=$(kmake kernelrelease)
-install -m 0644 "$src/arch/arm64/boot/Image" "$out"
+if [ "$arch" = x86_64 ]; then
+    # Symbols and debug sections go; the loadable segments and the notes
+    # (among them the PVH entry) stay.
+    "${cross}objcopy" --strip-all "$src/$image" "$out.tmp"
+    if ! "${cross}readelf" -W -n "$out.tmp" | grep -q 'Xen.*0x00000012'; then
+        echo "kernel: $out has no PVH entry note (Xen note 18, XEN_ELFNOTE_PHYS32_ENTRY)" >&2
+        rm -f "$out.tmp"; exit 1
+    fi
+    chmod 0644 "$out.tmp"
+    mv "$out.tmp" "$out"
+else
+    install -m 0644 "$src/$image" "$out"
+fi
 echo "kernel: built $release, $(stat -c %s "$out") bytes" >&2
