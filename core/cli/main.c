@@ -24,9 +24,13 @@ static const char usage[] =
 	"                  hold all assets, extracting only what is missing or\n"
 	"                  wrong; prints the directory\n"
 	"  verify DIR      check every asset in DIR: size, mode and every byte\n"
-	"  info [--json]   describe the embedded assets and the kernel\n"
+	"  info [--json]   describe the embedded assets and the kernels\n"
 	"  --version       print the version\n"
-	"  --help          print this help\n";
+	"  --help          print this help\n"
+	"\n"
+	"extract, ensure and verify take --arch ARCH (before DIR) for the set\n"
+	"of another guest architecture (aarch64, x86_64); without it they work\n"
+	"on the host's set (the library's default architecture).\n";
 
 static int fail_path(const char *path, int code)
 {
@@ -62,11 +66,12 @@ static char *join(const char *dir, const char *name)
  * one line naming the directory.  With @ok_lines, "PATH: ok" on stdout for
  * each asset that passed.  Returns the exit status. */
 static int report(const char *dir, int rc, const int results[SMK_ASSET_COUNT],
-                  int ok_lines)
+                  const char *arch, int ok_lines)
 {
 	int named = 0;
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		const smk_asset_info *info = smk_asset_get_info((smk_asset)i);
+		int asset = smk_asset_find(arch, (smk_asset)i);
+		const smk_asset_info *info = smk_asset_get_info((smk_asset)asset);
 		char *path;
 		if (results[i] == SMK_NOT_ATTEMPTED || (results[i] == 0 && !ok_lines))
 			continue;
@@ -84,14 +89,54 @@ static int report(const char *dir, int rc, const int results[SMK_ASSET_COUNT],
 	return rc ? 1 : 0;
 }
 
+/* Takes a leading "--arch ARCH" (or "--arch=ARCH") off the arguments.
+ * Returns 0 with *arch NULL (none given) or the architecture, or the exit
+ * status of a usage error. */
+static int take_arch(int *argc, char ***argv, const char **arch)
+{
+	char msg[256];
+	const char *a = NULL;
+	*arch = NULL;
+	if (*argc >= 1 && strncmp((*argv)[0], "--arch=", 7) == 0) {
+		a = (*argv)[0] + 7;
+		*argc -= 1;
+		*argv += 1;
+	} else if (*argc >= 1 && strcmp((*argv)[0], "--arch") == 0) {
+		if (*argc < 2)
+			return usage_error("--arch needs an architecture");
+		a = (*argv)[1];
+		*argc -= 2;
+		*argv += 2;
+	} else {
+		return 0;
+	}
+	if (!a[0] || smk_asset_find(a, SMK_ASSET_KERNEL) < 0) {
+		size_t n = 0;
+		n += (size_t)snprintf(msg, sizeof msg,
+		                      "--arch '%.64s': no guest set for it here (",
+		                      a);
+		for (size_t i = 0; i < smk_arch_count() && n < sizeof msg; i++)
+			n += (size_t)snprintf(msg + n, sizeof msg - n, "%s%s",
+			                      i ? ", " : "", smk_arch_name(i));
+		if (n < sizeof msg)
+			snprintf(msg + n, sizeof msg - n, ")");
+		return usage_error(msg);
+	}
+	*arch = a;
+	return 0;
+}
+
 static int cmd_extract(int argc, char **argv)
 {
 	int results[SMK_ASSET_COUNT];
-	int rc;
+	const char *arch;
+	int rc = take_arch(&argc, &argv, &arch);
+	if (rc)
+		return rc;
 	if (argc != 1)
 		return usage_error("extract needs exactly one DIR");
-	rc = smk_extract_all_to_each(results, SMK_ASSET_COUNT, argv[0]);
-	return report(argv[0], rc, results, 0);
+	rc = smk_extract_set_to(arch, results, SMK_ASSET_COUNT, argv[0]);
+	return report(argv[0], rc, results, arch, 0);
 }
 
 static int cmd_ensure(int argc, char **argv)
@@ -99,19 +144,22 @@ static int cmd_ensure(int argc, char **argv)
 	char buf[4096];
 	const char *dir = buf;
 	int results[SMK_ASSET_COUNT];
-	int rc;
+	const char *arch;
+	int rc = take_arch(&argc, &argv, &arch);
+	if (rc)
+		return rc;
 	if (argc > 1)
 		return usage_error("ensure takes at most one DIR");
 	if (argc == 1) {
 		dir = argv[0]; /* as given, however long: the core judges it */
 	} else {
-		rc = smk_default_dir(buf, sizeof buf);
+		rc = smk_default_dir_for(arch, buf, sizeof buf);
 		if (rc < 0)
 			return fail_path("$XDG_CACHE_HOME or $HOME", rc);
 	}
-	rc = smk_ensure_assets_each(results, SMK_ASSET_COUNT, dir);
+	rc = smk_ensure_set(arch, results, SMK_ASSET_COUNT, dir);
 	if (rc)
-		return report(dir, rc, results, 0);
+		return report(dir, rc, results, arch, 0);
 	printf("%s\n", dir);
 	return 0;
 }
@@ -119,11 +167,14 @@ static int cmd_ensure(int argc, char **argv)
 static int cmd_verify(int argc, char **argv)
 {
 	int results[SMK_ASSET_COUNT];
-	int rc;
+	const char *arch;
+	int rc = take_arch(&argc, &argv, &arch);
+	if (rc)
+		return rc;
 	if (argc != 1)
 		return usage_error("verify needs exactly one DIR");
-	rc = smk_verify_each(results, SMK_ASSET_COUNT, argv[0]);
-	return report(argv[0], rc, results, 1);
+	rc = smk_verify_set(arch, results, SMK_ASSET_COUNT, argv[0]);
+	return report(argv[0], rc, results, arch, 1);
 }
 
 static void json_string(const char *s)
@@ -141,21 +192,56 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
+static void json_kernel(const char *arch, int rc, const smk_kernel_info *k)
+{
+	printf("{\"arch\": ");
+	json_string(arch);
+	printf(", \"release\": ");
+	json_string(rc == 0 ? k->release : "");
+	if (rc == 0)
+		printf(", \"format\": \"%s\", \"text_offset\": %" PRIu64
+		       ", \"image_size\": %" PRIu64 ", \"flags\": %" PRIu64
+		       ", \"entry\": %" PRIu64 ", \"pvh_entry\": %" PRIu64
+		       ", \"load_address\": %" PRIu64 "}",
+		       k->format, k->text_offset, k->image_size, k->flags,
+		       k->entry, k->pvh_entry, k->load_address);
+	else
+		printf(", \"error\": \"%s\"}", smk_error_name(rc));
+}
+
+static void text_kernel(const char *arch, int rc, const smk_kernel_info *k)
+{
+	if (rc) {
+		printf("kernel %s: %s\n", arch, smk_strerror(rc));
+	} else if (strcmp(k->format, "ELF") == 0) {
+		printf("kernel %s: release %s, ELF vmlinux, entry 0x%" PRIx64
+		       ", pvh_entry 0x%" PRIx64 ", load_address 0x%" PRIx64
+		       ", image_size %" PRIu64 "\n",
+		       arch, k->release, k->entry, k->pvh_entry,
+		       k->load_address, k->image_size);
+	} else {
+		printf("kernel %s: release %s, arm64 Image, text_offset 0x%" PRIx64
+		       ", image_size %" PRIu64 ", flags 0x%" PRIx64 "\n",
+		       arch, k->release, k->text_offset, k->image_size, k->flags);
+	}
+}
+
 static int cmd_info(int argc, char **argv)
 {
-	const smk_kernel_info *k = NULL;
-	int json = 0, krc;
+	size_t narch = smk_arch_count(), total = smk_asset_total();
+	int json = 0, failed = 0;
 
 	if (argc == 1 && strcmp(argv[0], "--json") == 0)
 		json = 1;
 	else if (argc != 0)
 		return usage_error("info takes only --json");
-	krc = smk_kernel_get_info(&k);
 
 	if (json) {
-		printf("{\n  \"version\": \"%s\",\n  \"assets\": [\n",
+		printf("{\n  \"version\": \"%s\",\n  \"default_arch\": ",
 		       smk_version_string());
-		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		json_string(smk_default_arch());
+		printf(",\n  \"assets\": [\n");
+		for (size_t i = 0; i < total; i++) {
 			const smk_asset_info *a = smk_asset_get_info((smk_asset)i);
 			printf("    {\"name\": ");
 			json_string(a->name);
@@ -167,37 +253,40 @@ static int cmd_info(int argc, char **argv)
 			json_string(a->arch);
 			printf(", \"compressed\": %s, \"embedded_size\": %" PRIu64 "}%s\n",
 			       a->compressed ? "true" : "false", a->embedded_size,
-			       i + 1 < SMK_ASSET_COUNT ? "," : "");
+			       i + 1 < total ? "," : "");
 		}
-		printf("  ],\n  \"kernel\": {\"release\": ");
-		json_string(smk_kernel_release());
-		if (krc == 0)
-			printf(", \"text_offset\": %" PRIu64 ", \"image_size\": %" PRIu64
-			       ", \"flags\": %" PRIu64 "}\n}\n",
-			       k->text_offset, k->image_size, k->flags);
-		else
-			printf(", \"error\": \"%s\"}\n}\n", smk_error_name(krc));
+		printf("  ],\n  \"kernels\": [\n");
 	} else {
 		printf("%-20s %-19s %10s  %-64s  %-4s  %s\n", "ASSET", "FILE", "SIZE",
 		       "SHA256", "MODE", "ARCH");
-		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+		for (size_t i = 0; i < total; i++) {
 			const smk_asset_info *a = smk_asset_get_info((smk_asset)i);
 			printf("%-20s %-19s %10" PRIu64 "  %-64s  %04o  %s\n", a->name,
 			       a->file_name, a->size, a->sha256, a->mode, a->arch);
 		}
-		printf("\nkernel release %s", smk_kernel_release());
-		if (krc == 0)
-			printf(", text_offset 0x%" PRIx64 ", image_size %" PRIu64
-			       ", flags 0x%" PRIx64 "\n",
-			       k->text_offset, k->image_size, k->flags);
-		else
-			printf("\n");
+		printf("\n");
 	}
-	if (krc) {
-		fprintf(stderr, PROG ": kernel payload: %s\n", smk_strerror(krc));
-		return 1;
+	/* One kernel per architecture, the default one first. */
+	for (size_t i = 0; i < narch; i++) {
+		const char *arch = smk_arch_name(i);
+		const smk_kernel_info *k = NULL;
+		int rc = smk_kernel_get_info_for(arch, &k);
+		if (json) {
+			printf("    ");
+			json_kernel(arch, rc, k);
+			printf("%s\n", i + 1 < narch ? "," : "");
+		} else {
+			text_kernel(arch, rc, k);
+		}
+		if (rc) {
+			fprintf(stderr, PROG ": %s kernel payload: %s\n", arch,
+			        smk_strerror(rc));
+			failed = 1;
+		}
 	}
-	return 0;
+	if (json)
+		printf("  ]\n}\n");
+	return failed;
 }
 
 int main(int argc, char **argv)

@@ -29,10 +29,12 @@ Standard library only; Python >= 3.9.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import pathlib
+import platform
 import re
 import resource
 import shlex
@@ -41,16 +43,20 @@ import stat
 import subprocess
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CLI_JSON = HERE / "cli.json"
+CASES_JSON = HERE / "cases.json"  # its "architectures": the kernel formats
 HEADER = REPO / "core" / "include" / "supermachine_kernel.h"
 TIMEOUT = 300  # seconds, per command
 
 CASE_KEYS = {"id", "setup", "args", "env", "limits", "exit", "stdout", "stdout_regex",
-             "stdout_includes", "stdout_json", "stderr", "after"}
+             "stdout_includes", "stdout_json", "stderr", "after", "each_arch", "other_arch"}
+# Machine names (uname -m) -> the architecture whose guest set a CLI built
+# for that machine defaults to, when it embeds it.
+HOST_ARCHS = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 # 'limits' keys -> the resource limit set (soft and hard) in the CLI's process.
 LIMITS = {"fsize": resource.RLIMIT_FSIZE}
 STDOUT_KEYS = ("stdout", "stdout_regex", "stdout_includes", "stdout_json")
@@ -58,7 +64,8 @@ CHANGES = ("none", "delete", "truncate", "flip-last-byte", "chmod-0600",
            "replace-with-symlink")
 
 _PLACEHOLDER = re.compile(
-    r"\{(?:(work|version)|asset\.(\w+)|assets\.(\w+)\.(\w+)|byte:([0-9A-F]{2}))\}")
+    r"\{(?:(work|version|arch|other_arch|arch_dir|archs|kernel_format)|asset\.(\w+)"
+    r"|assets\.(\w+)\.(\w+)|byte:([0-9A-F]{2}))\}")
 
 
 class ContractError(Exception):
@@ -77,7 +84,7 @@ def load(path: "os.PathLike[str] | str" = CLI_JSON) -> Dict[str, Any]:
     """The case file, checked against the schema (ContractError if not)."""
     with open(path, encoding="utf-8") as f:
         contract: Dict[str, Any] = json.load(f)
-    if contract.get("format") != 1:
+    if contract.get("format") != 2:
         raise ContractError(f"{path}: unknown format {contract.get('format')!r}")
     seen = set()
     for case in contract["cases"]:
@@ -103,11 +110,12 @@ def load(path: "os.PathLike[str] | str" = CLI_JSON) -> Dict[str, Any]:
 
 
 def load_assets(path: "os.PathLike[str] | str") -> List[Dict[str, Any]]:
-    """The 'assets' array of a manifest-shaped file."""
+    """The 'assets' array of a manifest-shaped file (format 2: every entry
+    names its arch)."""
     with open(path, encoding="utf-8") as f:
         assets: List[Dict[str, Any]] = json.load(f)["assets"]
     for a in assets:
-        for key in ("name", "file", "size", "sha256", "mode"):
+        for key in ("name", "file", "size", "sha256", "mode", "arch"):
             if key not in a:
                 raise ContractError(f"{path}: asset {a.get('name')!r} has no '{key}'")
     return assets
@@ -138,6 +146,7 @@ class Runner:
         manifest: "os.PathLike[str] | str | None" = None,
         version: Optional[str] = None,
         contract: Optional[Dict[str, Any]] = None,
+        default_arch: Optional[str] = None,
     ) -> None:
         self.command = list(command)
         if not self.command:
@@ -147,8 +156,29 @@ class Runner:
         if os.sep in self.command[0] and not os.path.isabs(self.command[0]):
             self.command[0] = os.path.abspath(self.command[0])
         self.contract = contract if contract is not None else load()
-        self.assets = load_assets(manifest or REPO / self.contract["manifest"])
-        self.by_name = {a["name"]: a for a in self.assets}
+        entries = load_assets(manifest or REPO / self.contract["manifest"])
+        # The sets, in the CLI's order: the default architecture's first
+        # (the host's when embedded, else the manifest's first), then the
+        # others in manifest order.
+        archs: List[str] = []
+        for a in entries:
+            if a["arch"] not in archs:
+                archs.append(a["arch"])
+        if default_arch is None:
+            host = HOST_ARCHS.get(platform.machine().lower(), "")
+            default_arch = host if host in archs else archs[0]
+        if default_arch not in archs:
+            raise ContractError(f"default architecture {default_arch!r} not among the manifest's {archs}")
+        self.archs = [default_arch] + [a for a in archs if a != default_arch]
+        self.sets = {arch: [a for a in entries if a["arch"] == arch] for arch in self.archs}
+        #: Every asset in the CLI's order (what `info` lists).
+        self.all_assets = [a for arch in self.archs for a in self.sets[arch]]
+        with open(CASES_JSON, encoding="utf-8") as f:
+            known = json.load(f)["architectures"]["known"]
+        self.formats = {k["arch"]: k["kernel_format"] for k in known}
+        #: The case's architecture: the set that {assets.*}, each_asset and
+        #: asset:NAME refer to.
+        self.arch = default_arch
         self.version = version or header_version()
         #: When not None, each case's exit status and streams (the work
         #: directory written as {work}) by case id: --record, to compare
@@ -163,10 +193,21 @@ class Runner:
             raise ContractError(f"{text!r}: asset {asset['name']} has no scalar field {field!r}")
         return str(value)
 
+    @property
+    def assets(self) -> List[Dict[str, Any]]:
+        """The current architecture's set."""
+        return self.sets[self.arch]
+
+    @property
+    def other_arch(self) -> str:
+        """The architecture after the current one, cyclically."""
+        return self.archs[(self.archs.index(self.arch) + 1) % len(self.archs)]
+
     def _asset(self, name: str, text: str) -> Dict[str, Any]:
-        if name not in self.by_name:
-            raise ContractError(f"{text!r}: no asset {name!r} in the manifest")
-        return self.by_name[name]
+        for a in self.assets:
+            if a["name"] == name:
+                return a
+        raise ContractError(f"{text!r}: no {self.arch} asset {name!r} in the manifest")
 
     def expand(self, text: str, work: str, asset: Optional[Dict[str, Any]] = None,
                regex: bool = False) -> str:
@@ -180,6 +221,16 @@ class Runner:
                 value = work
             elif simple == "version":
                 value = self.version
+            elif simple == "arch":
+                value = self.arch
+            elif simple == "other_arch":
+                value = self.other_arch
+            elif simple == "arch_dir":
+                value = "" if self.arch == self.archs[0] else "/" + self.arch
+            elif simple == "archs":
+                value = ", ".join(self.archs)
+            elif simple == "kernel_format":
+                value = self.formats[self.arch]
             elif field is not None:
                 if asset is None:
                     raise ContractError(f"{text!r}: {{asset.{field}}} outside an each_asset")
@@ -204,6 +255,14 @@ class Runner:
                 for a in self.assets:
                     if a["name"] not in skip:
                         lines.append(self.expand(spec["each_asset"], work, a, regex))
+            elif isinstance(spec, dict) and set(spec) == {"every_asset"}:
+                for a in self.all_assets:
+                    lines.append(self.expand(spec["every_asset"], work, a, regex))
+            elif isinstance(spec, dict) and set(spec) == {"each_arch"}:
+                with self.in_arch(None) as archs:
+                    for arch in archs:
+                        self.arch = arch
+                        lines.append(self.expand(spec["each_arch"], work, regex=regex))
             else:
                 raise ContractError(f"not a line: {spec!r}")
         return lines
@@ -233,10 +292,13 @@ class Runner:
                 (root / self.expand(step["symlink"], work)).symlink_to(self.expand(step["to"], work))
             elif "extract" in step:
                 dest = str(root / self.expand(step["extract"], work))
-                r = self._cli(["extract", dest], work)
+                args = ["extract", dest]
+                if "arch" in step:
+                    args = ["extract", "--arch", self.expand(step["arch"], work), dest]
+                r = self._cli(args, work)
                 if r.returncode != 0:
                     raise CaseFailure(
-                        f"setup: {shlex.join(self.command + ['extract', dest])}: exit {r.returncode}\n"
+                        f"setup: {shlex.join(self.command + args)}: exit {r.returncode}\n"
                         f"{os.fsdecode(r.stderr)}")
             elif "damage" in step:
                 asset = self._asset(step["asset"], str(step))
@@ -338,12 +400,22 @@ class Runner:
                 if type(got) not in types[arg]:
                     return [f"{where}: expected a value of type {arg}, got {got!r}"]
                 return []
-            if op == "$each_asset":
-                if not isinstance(got, list) or len(got) != len(self.assets):
-                    return [f"{where}: expected an array of {len(self.assets)} (one per asset), got {got!r}"]
+            if op in ("$each_asset", "$every_asset"):
+                assets = self.assets if op == "$each_asset" else self.all_assets
+                if not isinstance(got, list) or len(got) != len(assets):
+                    return [f"{where}: expected an array of {len(assets)} (one per asset), got {got!r}"]
                 problems = []
-                for i, (a, g) in enumerate(zip(self.assets, got)):
+                for i, (a, g) in enumerate(zip(assets, got)):
                     problems += self.match_json(arg, g, f"{where}[{i}]", work, a)
+                return problems
+            if op == "$each_arch":
+                if not isinstance(got, list) or len(got) != len(self.archs):
+                    return [f"{where}: expected an array of {len(self.archs)} (one per architecture), got {got!r}"]
+                problems = []
+                with self.in_arch(None) as archs:
+                    for i, (arch, g) in enumerate(zip(archs, got)):
+                        self.arch = arch
+                        problems += self.match_json(arg, g, f"{where}[{i}]", work, None)
                 return problems
             raise ContractError(f"unknown matcher {op!r}")
         if isinstance(want, dict):
@@ -370,13 +442,44 @@ class Runner:
 
     # -- the case --
 
+    @contextlib.contextmanager
+    def in_arch(self, arch: Optional[str]) -> Iterator[List[str]]:
+        """Makes @arch (None: keep) the current architecture for a while;
+        gives the architectures, in order."""
+        saved = self.arch
+        if arch is not None:
+            self.arch = arch
+        try:
+            yield list(self.archs)
+        finally:
+            self.arch = saved
+
+    def runs(self, case: Dict[str, Any]) -> List[str]:
+        """The architectures @case runs for: each embedded one for an
+        'each_arch' case, the default one otherwise; none for an
+        'other_arch' case of a CLI with a single set."""
+        if case.get("other_arch") and len(self.archs) < 2:
+            return []
+        return list(self.archs) if case.get("each_arch") else [self.archs[0]]
+
     def run(self, case: Dict[str, Any], work: "os.PathLike[str] | str") -> None:
-        """Run @case in @work (created if missing, and must be empty);
-        raise CaseFailure listing every difference."""
+        """Run @case in @work (created if missing, and must be empty), once
+        per architecture of runs() (each in a subdirectory named for it
+        when there are several); raise CaseFailure listing every
+        difference."""
         work = os.path.abspath(os.fspath(work))
         os.makedirs(work, exist_ok=True)
         if os.listdir(work):
             raise ContractError(f"{work}: the work directory is not empty")
+        archs = self.runs(case)
+        for arch in archs:
+            with self.in_arch(arch):
+                sub = os.path.join(work, arch) if len(archs) > 1 else work
+                os.makedirs(sub, exist_ok=True)
+                self._run_one(case, sub)
+
+    def _run_one(self, case: Dict[str, Any], work: str) -> None:
+        cid = case["id"] if self.arch == self.archs[0] else f"{case['id']}@{self.arch}"
         self.setup(case.get("setup", []), work)
         args = [self.expand(a, work) for a in case["args"]]
         env = dict(os.environ)
@@ -391,14 +494,14 @@ class Runner:
         try:
             r = self._cli(args, work, env, case.get("limits"))
         except subprocess.TimeoutExpired:
-            raise CaseFailure(f"case {case['id']}: FAILED\n  command: {shlex.join(self.command + args)}\n"
+            raise CaseFailure(f"case {cid}: FAILED\n  command: {shlex.join(self.command + args)}\n"
                               f"    did not end within {TIMEOUT} s") from None
         # Byte for byte: a byte that is not UTF-8 stays itself (a lone
         # surrogate, as in the expected lines), not U+FFFD.
         out = os.fsdecode(r.stdout)
         err = os.fsdecode(r.stderr)
         if self.record is not None:
-            self.record[case["id"]] = {"exit": r.returncode, "stdout": out.replace(work, "{work}"),
+            self.record[cid] = {"exit": r.returncode, "stdout": out.replace(work, "{work}"),
                                        "stderr": err.replace(work, "{work}")}
 
         problems = []
@@ -416,7 +519,7 @@ class Runner:
                 command = f"ulimit -f {case['limits']['fsize'] // 512}; {command}"
             # The streams in full, unless a problem above shows them.
             raise CaseFailure(
-                f"case {case['id']}: FAILED\n  command: (cd {shlex.quote(work)} && {command})\n"
+                f"case {cid}: FAILED\n  command: (cd {shlex.quote(work)} && {command})\n"
                 + "\n".join(indent(p) for p in problems)
                 + (f"\n  stdout was:\n{indent(out)}" if out and not out_problems else "")
                 + (f"\n  stderr was:\n{indent(err)}" if err and not err_problems else ""))
@@ -497,6 +600,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--cases", default=str(CLI_JSON), help="the case file (default: %(default)s)")
     parser.add_argument("--manifest", help="manifest-shaped file of the assets the CLI embeds "
                         "(default: the case file's 'manifest', from the repository root)")
+    parser.add_argument("--default-arch", help="the architecture whose set the CLI uses without --arch "
+                        "(default: the host's when the manifest has it, else the manifest's first)")
     parser.add_argument("--expect-version", help="the version {version} stands for "
                         "(default: the one in core/include/supermachine_kernel.h)")
     parser.add_argument("--work", help="directory for the cases' work directories, emptied first "
@@ -510,7 +615,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     try:
         contract = load(args.cases)
-        runner = Runner(command, args.manifest, args.expect_version, contract)
+        runner = Runner(command, args.manifest, args.expect_version, contract, args.default_arch)
         if args.record:
             runner.record = {}
         cases = contract["cases"]

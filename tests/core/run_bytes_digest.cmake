@@ -1,7 +1,7 @@
-# *_bytes() of every asset has the SHA-256 the manifest (or the override
+# The decoded bytes of every asset, of every architecture, have the SHA-256 the manifest (or the override
 # file) records.  The library computes no digest, so the test program dumps
 # the bytes and CMake hashes them.
-#   cmake -DPROG=core_accessors -DWORK=... -DEXPECT=file=sha,... -P run_bytes_digest.cmake
+#   cmake -DPROG=core_accessors -DWORK=... -DEXPECT=arch-file=sha,... -P run_bytes_digest.cmake
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 execute_process(COMMAND "${PROG}" --dump "${WORK}" RESULT_VARIABLE rc)
@@ -10,8 +10,14 @@ if(NOT rc EQUAL 0)
 endif()
 string(REPLACE "," ";" EXPECT "${EXPECT}")
 list(LENGTH EXPECT n)
-if(NOT n EQUAL 3)
-  message(FATAL_ERROR "EXPECT names ${n} assets, not 3: ${EXPECT}")
+math(EXPR sets "${n} % 3")
+if(n EQUAL 0 OR NOT sets EQUAL 0)
+  message(FATAL_ERROR "EXPECT names ${n} assets, not whole sets of 3: ${EXPECT}")
+endif()
+file(GLOB dumped RELATIVE "${WORK}" "${WORK}/*")
+list(LENGTH dumped ndumped)
+if(NOT ndumped EQUAL n)
+  message(FATAL_ERROR "${PROG} --dump wrote ${ndumped} files, expected ${n}: ${dumped}")
 endif()
 foreach(pair IN LISTS EXPECT)
   string(REGEX MATCH "^([^=]+)=([0-9a-f]*)$" m "${pair}")

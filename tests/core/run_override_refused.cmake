@@ -1,6 +1,7 @@
 # Build-time overrides the build must refuse, each with a message naming
 # the variable and the file: an empty file, /dev/null, a file too short to
-# be an arm64 Image, and random bytes without the Image magic.  Configure
+# be a kernel, and random bytes that are neither an arm64 Image nor an
+# x86-64 ELF, for each architecture's kernel variable.  Configure
 # only: nothing is built.
 #   cmake -DSOURCE=... -DWORK=... -DGENERATOR=... -P run_override_refused.cmake
 file(REMOVE_RECURSE "${WORK}")
@@ -15,8 +16,10 @@ file(WRITE "${WORK}/random" "${filler}")
 set(cases
   "SUPERMACHINE_KERNEL_PATH|${WORK}/empty|empty, or not a regular file"
   "SUPERMACHINE_KERNEL_PATH|/dev/null|empty, or not a regular file"
-  "SUPERMACHINE_KERNEL_PATH|${WORK}/short|too short for an arm64 Image"
-  "SUPERMACHINE_KERNEL_PATH|${WORK}/random|not an arm64 Image"
+  "SUPERMACHINE_KERNEL_PATH|${WORK}/short|too short for a kernel"
+  "SUPERMACHINE_AARCH64_KERNEL_PATH|${WORK}/random|not an arm64 Image"
+  "SUPERMACHINE_X86_64_KERNEL_PATH|${WORK}/random|not an x86-64 ELF vmlinux"
+  "SUPERMACHINE_AARCH64_INIT_OCI_PATH|${WORK}/empty|empty, or not a regular file"
   "SUPERMACHINE_AGENT_PATH|${WORK}/empty|empty, or not a regular file")
 set(n 0)
 foreach(case IN LISTS cases)

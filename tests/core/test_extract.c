@@ -279,7 +279,7 @@ int main(void)
 	/* Bad arguments. */
 	CHECK_RC(smk_extract_kernel_to(NULL), -EINVAL);
 	CHECK_RC(smk_extract_kernel_to_with_parents(NULL), -EINVAL);
-	CHECK_RC(smk_asset_extract_to((smk_asset)SMK_ASSET_COUNT, k), -EINVAL);
+	CHECK_RC(smk_asset_extract_to((smk_asset)smk_asset_total(), k), -EINVAL);
 	CHECK_RC(smk_asset_extract_to_with_parents((smk_asset)-1, k), -EINVAL);
 	CHECK_RC(smk_extract_all_to(NULL), -EINVAL);
 

@@ -6,12 +6,13 @@
 Targets (tests/fuzz/CMakeLists.txt builds them; each harness's comment says
 what it checks):
 
-    image_header_fuzz   core/src/kernel_info.c, the arm64 Image header
+    kernel_info_fuzz    core/src/kernel_info.c: arm64 Image header, x86_64 ELF
+                        vmlinux (program headers, PVH note)
     json_fuzz           payloads/init-oci/json.c
     image_config_fuzz   payloads/init-oci/image_config.c (over json.c)
     cmdline_fuzz        payloads/init-oci/cmdline.c
 
-ctest runs each for a few seconds (core.image_header_fuzz,
+ctest runs each for a few seconds (core.kernel_info_fuzz,
 init-oci.json_fuzz, ...; SMK_FUZZ_SECONDS_<target> in the CMake cache).
 The longer run, after changing a parser or before a release:
 
@@ -43,7 +44,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
-TARGETS = ["image_header_fuzz", "json_fuzz", "image_config_fuzz", "cmdline_fuzz"]
+TARGETS = ["kernel_info_fuzz", "json_fuzz", "image_config_fuzz", "cmdline_fuzz"]
 
 sys.path.insert(0, HERE)
 

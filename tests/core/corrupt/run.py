@@ -86,6 +86,7 @@ def main() -> int:
     def copy_payloads(pdir: pathlib.Path):
         pdir.mkdir(parents=True)
         for a in manifest["assets"]:
+            (pdir / a["xz"]).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(payloads / a["xz"], pdir / a["xz"])
 
     # The correct files, for verify.
