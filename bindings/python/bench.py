@@ -6,7 +6,7 @@
    medians.
 2. Kernel extraction: supermachine_kernel.extract_kernel_to() against what a
    Python user would otherwise write, the standard library's lzma decoding
-   payloads/kernel.xz to a file (1 MiB copies, fsync, rename into place),
+   the default architecture's kernel .xz (payloads/manifest.json) to a file (1 MiB copies, fsync, rename into place),
    both in this interpreter, runs interleaved, medians, and their ratio.
 3. For reference: first access of KERNEL_BYTES (fresh subprocesses, timed
    inside them), ensure_assets() when everything is current, verify().
@@ -20,6 +20,7 @@ tmpfs fsync costs nothing and the comparison means less.
 from __future__ import annotations
 
 import argparse
+import json
 import lzma
 import os
 import pathlib
@@ -87,7 +88,11 @@ def stdlib_extract(xz: pathlib.Path, dest: pathlib.Path) -> None:
 
 
 def bench_extract(runs: int, work: pathlib.Path) -> None:
-    xz = REPO / "payloads" / "kernel.xz"
+    # The default architecture's kernel, the one extract_kernel_to() writes.
+    with open(REPO / "payloads" / "manifest.json", encoding="utf-8") as f:
+        entries = json.load(f)["assets"]
+    (entry,) = [a for a in entries if a["arch"] == smk.DEFAULT_ARCH and a["name"] == "kernel"]
+    xz = REPO / "payloads" / entry["xz"]
     ours_dest, std_dest = work / "kernel-smk", work / "kernel-lzma"
     smk.extract_kernel_to(ours_dest)
     stdlib_extract(xz, std_dest)

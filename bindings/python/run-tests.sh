@@ -6,8 +6,12 @@
 #      scikit-build-core, SWIG from PyPI, the core, the payloads);
 #   3. pytest on tests/python, run from outside the source tree.
 # The slow tests (python -m build, sdist install in another fresh venv, a
-# build from damaged payloads, the C CLI for comparison) run too unless
-# --quick is given.  Extra arguments go to pytest.
+# build from damaged payloads, a build with one guest set, the C CLI for
+# comparison) run too unless --quick is given.  Extra arguments go to
+# pytest.
+# SMK_PAYLOAD_DIR (another payload directory: manifest.json and the .xz
+# files) and SMK_ARCHS (the guest sets to embed, e.g. "x86_64"), when set,
+# go to the build (-C cmake.define.*) and tell the tests what to expect.
 # Exit status: pytest's, except that "no tests collected" (5) is a failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,8 +38,16 @@ py=$venv/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 "$py" -m pip install --quiet -r "$repo/bindings/python/test-requirements.txt"
 
-step "pip install $repo"
-"$py" -m pip install --quiet "$repo"
+build_args=()
+for var in SMK_PAYLOAD_DIR SMK_ARCHS; do
+    if [ -n "${!var:-}" ]; then
+        build_args+=("--config-settings=cmake.define.$var=${!var}")
+        export "$var"
+    fi
+done
+
+step "pip install $repo ${build_args[*]}"
+"$py" -m pip install --quiet "${build_args[@]}" "$repo"
 
 step "pytest tests/python"
 # From build/python, so nothing of the source tree is importable: the tests

@@ -3,7 +3,13 @@
 The tests exercise the *installed* package (bindings/python/run-tests.sh
 pip-installs the repository into a fresh venv); they refuse to run against
 the source tree.  Expected sizes and digests come from payloads/manifest.json
-and the shared cases from tests/conformance/cases.json, as in the C tests.
+(format 2: one set per architecture) and the shared cases from
+tests/conformance/cases.json, as in the C tests.
+
+run-tests.sh passes on what the package was built with: SMK_PAYLOAD_DIR
+(another payload directory: its manifest.json is the one expected) and
+SMK_ARCHS (the architectures embedded, a ';' or ',' separated list;
+default: every architecture of the manifest).
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import json
 import os
 import pathlib
 import pickle
+import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +32,8 @@ import pytest
 import supermachine_kernel
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+#: The payload directory the installed package was built from.
+PAYLOAD_DIR = pathlib.Path(os.environ.get("SMK_PAYLOAD_DIR") or REPO / "payloads")
 SOURCE_PACKAGE = REPO / "bindings" / "python" / "supermachine_kernel"
 ASSETS = ("kernel", "init_oci", "supermachine_agent")
 NOBODY = 65534
@@ -53,10 +63,47 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
-def load_manifest() -> Dict[str, Any]:
-    with open(REPO / "payloads" / "manifest.json", encoding="utf-8") as f:
+def load_manifest_assets(payload_dir: "os.PathLike[str] | str" = PAYLOAD_DIR) -> list:
+    """Every entry of the manifest, in its order (format 2: unique by
+    (arch, name))."""
+    path = pathlib.Path(payload_dir) / "manifest.json"
+    with open(path, encoding="utf-8") as f:
         manifest: Dict[str, Any] = json.load(f)
-    return {a["name"]: a for a in manifest["assets"]}
+    if manifest.get("format") != 2:
+        raise pytest.UsageError(f"{path}: format {manifest.get('format')!r}, these tests read format 2")
+    entries: list = manifest["assets"]
+    return entries
+
+
+def manifest_archs(payload_dir: "os.PathLike[str] | str" = PAYLOAD_DIR) -> list:
+    """The architectures of the manifest, in its order."""
+    archs: list = []
+    for a in load_manifest_assets(payload_dir):
+        if a["arch"] not in archs:
+            archs.append(a["arch"])
+    return archs
+
+
+def embedded_archs() -> list:
+    """The architectures the build embeds, in the manifest's order."""
+    chosen = [a for a in re.split(r"[;,\s]+", os.environ.get("SMK_ARCHS", "")) if a]
+    return [a for a in manifest_archs() if not chosen or a in chosen]
+
+
+def expected_default_arch() -> str:
+    """The host's architecture (cases.json's 'host' table) if the build
+    embeds its set, else the first embedded."""
+    host = load_cases()["architectures"]["host"].get(platform.machine())
+    archs = embedded_archs()
+    return host if host in archs else archs[0]
+
+
+def load_manifest(arch: "str | None" = None, payload_dir: "os.PathLike[str] | str" = PAYLOAD_DIR) -> Dict[str, Any]:
+    """The manifest entries of *arch*'s set (default: the default
+    architecture's), by asset name."""
+    if arch is None:
+        arch = expected_default_arch()
+    return {a["name"]: a for a in load_manifest_assets(payload_dir) if a["arch"] == arch}
 
 
 def load_cases() -> Dict[str, Any]:
@@ -88,7 +135,8 @@ def unpercent(text: str) -> bytes:
 
 @pytest.fixture(scope="session")
 def manifest() -> Dict[str, Any]:
-    """Manifest entries by asset name."""
+    """The default architecture's manifest entries, by asset name: the set
+    of the names without an architecture."""
     return load_manifest()
 
 

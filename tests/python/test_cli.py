@@ -53,23 +53,70 @@ def test_ensure_without_a_home_fails_in_one_line():
 
 
 def test_info_agrees_with_the_api():
+    every = [a for arch in smk.ARCHS for a in smk.assets(arch=arch)]
+    kernels = [smk.kernel_info(arch=arch) for arch in smk.ARCHS]
     r = run_cli("info")
     assert r.returncode == 0 and r.stderr == ""
     lines = r.stdout.splitlines()
-    for line, a in zip(lines[1:4], smk.assets()):
+    assert len(lines) == 1 + len(every) + 1 + len(kernels)
+    for line, a in zip(lines[1:], every):
         assert line.split() == [a.name, a.file_name, str(a.size), a.sha256, f"{a.mode:04o}", a.arch]
-    k = smk.kernel_info()
-    assert lines[-1] == (
-        f"kernel release {k.release}, text_offset {k.text_offset:#x}, "
-        f"image_size {k.image_size}, flags {k.flags:#x}"
-    )
+    assert lines[1 + len(every)] == ""
+    for line, k in zip(lines[2 + len(every):], kernels):
+        if k.format == "ELF":
+            assert line == (
+                f"kernel {k.arch}: release {k.release}, ELF vmlinux, entry {k.entry:#x}, "
+                f"pvh_entry {k.pvh_entry:#x}, load_address {k.load_address:#x}, image_size {k.image_size}"
+            )
+        else:
+            assert line == (
+                f"kernel {k.arch}: release {k.release}, arm64 Image, text_offset {k.text_offset:#x}, "
+                f"image_size {k.image_size}, flags {k.flags:#x}"
+            )
 
     r = run_cli("info", "--json")
     assert r.returncode == 0 and r.stderr == ""
     doc = json.loads(r.stdout)
-    for got, a in zip(doc["assets"], smk.assets()):
+    assert doc["default_arch"] == smk.DEFAULT_ARCH
+    assert [(a["arch"], a["name"]) for a in doc["assets"]] == [(a.arch, a.name) for a in every]
+    for got, a in zip(doc["assets"], every):
         assert (got["compressed"], got["embedded_size"]) == (a.compressed, a.embedded_size)
-    assert doc["kernel"] == dict(k._asdict())
+    assert doc["kernels"] == [dict(k._asdict()) for k in kernels]
+    assert "kernel" not in doc
+
+
+@pytest.mark.parametrize("arch", smk.ARCHS)
+@pytest.mark.parametrize("option", ["--arch", "--arch="])
+def test_arch_option_works_on_that_set(arch, option, tmp_path):
+    given = [option + arch] if option.endswith("=") else [option, arch]
+    dir = str(tmp_path / "set")
+    r = run_cli("extract", *given, dir)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    smk.verify(dir, arch=arch)
+    r = run_cli("verify", *given, dir)
+    assert r.returncode == 0 and r.stderr == ""
+    assert r.stdout.splitlines() == [f"{dir}/{a.file_name}: ok" for a in smk.assets(arch=arch)]
+    r = run_cli("ensure", *given, dir)
+    assert (r.returncode, r.stdout, r.stderr) == (0, dir + "\n", "")
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    r = run_cli("ensure", *given, env=env)
+    assert (r.returncode, r.stderr) == (0, "")
+    base = tmp_path / "xdg" / "supermachine-kernel" / smk.__version__
+    assert r.stdout == f"{base if arch == smk.DEFAULT_ARCH else base / arch}\n"
+    for other in smk.ARCHS:
+        if other != arch:
+            r = run_cli("verify", f"--arch={other}", dir)
+            assert r.returncode == 1
+            assert f"{dir}/kernel: size differs from the recorded size" in r.stderr
+
+
+@pytest.mark.parametrize("command", ["extract", "ensure", "verify"])
+@pytest.mark.parametrize("name", ["riscv64", "", "X86_64"])
+def test_arch_option_refuses_an_arch_without_a_set(command, name, tmp_path):
+    r = run_cli(command, "--arch", name, str(tmp_path / "d"), cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, "")
+    one_error_line(r.stderr, f"--arch '{name}': no guest set for it here ({', '.join(smk.ARCHS)})")
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---- The per-asset functions (private, in _native) ---------------------------

@@ -2,7 +2,7 @@
 
 Measured in a fresh interpreter: the resident memory that importing the
 package (and using everything that must not decode: the *_LEN constants,
-dir(), assets(), a star import) adds must stay far below the kernel's size, while reading
+dir(), assets() and default_dir() of every architecture, a star import) adds must stay far below the kernel's size, while reading
 KERNEL_BYTES must add at least the kernel's size (the decoded buffer and the
 bytes object), which shows the measure can see a decode.
 """
@@ -29,6 +29,9 @@ import supermachine_kernel as smk
 names = dir(smk)
 lens = (smk.KERNEL_LEN, smk.INIT_OCI_LEN, smk.SUPERMACHINE_AGENT_LEN)
 smk.assets()
+for arch in smk.ARCHS:
+    smk.assets(arch=arch)
+    smk.default_dir(arch=arch)
 exec("from supermachine_kernel import *", {})
 after_import = rss()
 decoded_early = [n for n in ("KERNEL_BYTES", "INIT_OCI_BYTES", "SUPERMACHINE_AGENT_BYTES")

@@ -44,7 +44,19 @@ def stage(dest: pathlib.Path) -> list[str]:
     except FileNotFoundError as e:
         print(e.errno, e.filename)
     names = [a.name + a.file_name + a.sha256 + a.arch for a in smk.assets()]
-    return names + [info.release, str(info.image_size + sizes), version]
+    for arch in smk.ARCHS:
+        smk.extract_all_to(dest / arch, arch=arch)
+        smk.verify(dest / arch, arch=arch)
+        smk.verify_file("kernel", dest / arch / "kernel", arch=arch)
+        smk.ensure_assets(arch=arch)
+        smk.extract_asset_to("init_oci", dest / "x" / arch, arch=arch, with_parents=True)
+        k = smk.kernel_info(arch=arch)
+        entry: int = k.pvh_entry if k.format == "ELF" else k.text_offset
+        names.append(f"{k.arch} {entry:#x} {k.entry} {k.load_address}")
+        names.extend(a.arch for a in smk.assets(arch=arch))
+        names.append(str(smk.default_dir(arch=arch)))
+    kernel: bytes = smk.asset_bytes("kernel", arch=smk.DEFAULT_ARCH)
+    return names + [info.release, str(info.image_size + sizes + len(kernel)), version]
 """
 
 
@@ -78,6 +90,9 @@ def test_mypy_strict_accepts_a_user_script(tmp_path):
         ("smk.ensure_assets().nonexistent", "attr-defined"),
         ("smk.kernel_info().no_field", "attr-defined"),
         ("smk.KERNEL_LEN = 3", "misc"),
+        ("smk.assets('x86_64')", "misc"),
+        ("smk.kernel_info(arch=3)", "arg-type"),
+        ("z: str = smk.ARCHS", "assignment"),
     ],
 )
 def test_mypy_rejects_misuse(tmp_path, line, complaint):

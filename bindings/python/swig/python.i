@@ -11,10 +11,14 @@
  *     -errno, which picks the subclass (FileNotFoundError, ...), and
  *     supermachine_kernel.PayloadError for SMK_ERR_* codes; on success the
  *     function returns None, or its output argument;
- *   - the *_each functions take only the directory and return each asset's
- *     code, a tuple in asset order (0, a negative code, or NOT_ATTEMPTED);
- *     they raise as the functions without _each do, and the exception
- *     carries that tuple as its `results` attribute;
+ *   - an architecture argument is None (the default architecture) or a
+ *     str (a NUL in it raises ValueError; the core judges the name);
+ *   - the *_each and *_set functions take only the directory (after the
+ *     architecture, for *_set) and return each asset's code, a tuple in
+ *     kind order (0, a negative code, or NOT_ATTEMPTED); they raise as the
+ *     functions without _each do, and the exception carries that tuple as
+ *     its `results` attribute;
+ *   - smk_asset_find returns the asset value, or raises for its codes;
  *   - the structures come back as tuples;
  *   - the GIL is released around every call that can decode or touch the
  *     disk (threads="1"), and kept for the trivial accessors (%nothread).
@@ -29,6 +33,7 @@
 
 %{
 #include <errno.h>
+#include <string.h>
 
 #include "supermachine_kernel.h"
 
@@ -130,7 +135,43 @@ static PyObject *smk_py_results(const int *results, size_t count)
 %enddef
 SMK_RAISE_ON_ERROR(smk_asset_bytes)
 SMK_RAISE_ON_ERROR(smk_kernel_get_info)
+SMK_RAISE_ON_ERROR(smk_kernel_get_info_for)
 SMK_RAISE_ON_ERROR(smk_default_dir)
+SMK_RAISE_ON_ERROR(smk_default_dir_for)
+SMK_RAISE_ON_ERROR(smk_asset_find)
+
+/* smk_asset_find's int is an asset value, not a status (the %exception
+ * above raises for the negative codes). */
+%typemap(out) int smk_asset_find {
+	$result = PyLong_FromLong($1);
+}
+
+/* ---- Architectures ------------------------------------------------------
+ * None -> NULL (the default architecture); a str -> its UTF-8 bytes (lone
+ * surrogates as the bytes they stand for, so a name from sys.argv reaches
+ * the core unchanged, to be refused there).  Other types: TypeError. */
+%typemap(in) const char *arch (PyObject *encoded = NULL) {
+	if ($input == Py_None) {
+		$1 = NULL;
+	} else if (PyUnicode_Check($input)) {
+		Py_ssize_t len = 0;
+		char *bytes = NULL;
+		encoded = PyUnicode_AsEncodedString($input, "utf-8", "surrogateescape");
+		if (!encoded || PyBytes_AsStringAndSize(encoded, &bytes, &len) < 0)
+			SWIG_fail;
+		if ((size_t)len != strlen(bytes)) {
+			PyErr_SetString(PyExc_ValueError, "embedded null character in architecture");
+			SWIG_fail;
+		}
+		$1 = bytes;
+	} else {
+		PyErr_SetString(PyExc_TypeError, "architecture must be str or None");
+		SWIG_fail;
+	}
+}
+%typemap(freearg) const char *arch {
+	Py_XDECREF(encoded$argnum);
+}
 
 /* ---- Paths ------------------------------------------------------------- */
 %typemap(in) const char *path (PyObject *fspath = NULL, PyObject *encoded = NULL) {
@@ -154,7 +195,8 @@ SMK_RAISE_ON_ERROR(smk_default_dir)
 
 /* ---- Output arguments -------------------------------------------------- */
 /* smk_extract_all_to_each, smk_verify_each, smk_ensure_assets_each: (dir)
- * -> tuple of SMK_ASSET_COUNT codes; on failure, the exception of the
+ * -> tuple of SMK_ASSET_COUNT codes (and smk_extract_set_to,
+ * smk_ensure_set, smk_verify_set: (arch, dir) -> the same); on failure, the exception of the
  * path typemap above, carrying the tuple as `results`.  (Taking the three
  * arguments together overrides the path typemap for dir.) */
 %typemap(in) (int *out_results, size_t count, const char *dir)
@@ -197,22 +239,29 @@ SMK_RAISE_ON_ERROR(smk_default_dir)
 		SWIG_fail;
 }
 
-/* smk_kernel_get_info -> (text_offset, image_size, flags, release). */
+/* smk_kernel_get_info, smk_kernel_get_info_for -> (text_offset,
+ * image_size, flags, release, arch, format, entry, pvh_entry,
+ * load_address): KernelInfo's fields, in its order. */
 %typemap(in, numinputs=0) const smk_kernel_info **out
 	(const smk_kernel_info *info = NULL) {
 	$1 = ($1_ltype)&info;
 }
 %typemap(argout) const smk_kernel_info **out {
 	Py_XDECREF($result);
-	$result = Py_BuildValue("(KKKs)", (unsigned long long)(*$1)->text_offset,
+	$result = Py_BuildValue("(KKKsssKKK)", (unsigned long long)(*$1)->text_offset,
 	                        (unsigned long long)(*$1)->image_size,
 	                        (unsigned long long)(*$1)->flags,
-	                        (*$1)->release ? (*$1)->release : "");
+	                        (*$1)->release ? (*$1)->release : "",
+	                        (*$1)->arch ? (*$1)->arch : "",
+	                        (*$1)->format ? (*$1)->format : "",
+	                        (unsigned long long)(*$1)->entry,
+	                        (unsigned long long)(*$1)->pvh_entry,
+	                        (unsigned long long)(*$1)->load_address);
 	if (!$result)
 		SWIG_fail;
 }
 
-/* smk_default_dir -> str. */
+/* smk_default_dir, smk_default_dir_for -> str. */
 %typemap(in, numinputs=0) (char *out, size_t out_size) (char buf[4096]) {
 	$1 = buf;
 	$2 = sizeof buf;
@@ -253,5 +302,11 @@ SMK_RAISE_ON_ERROR(smk_default_dir)
 %nothread smk_version_number;
 %nothread smk_version_string;
 %nothread smk_default_dir;
+%nothread smk_default_dir_for;
+%nothread smk_arch_count;
+%nothread smk_arch_name;
+%nothread smk_default_arch;
+%nothread smk_asset_total;
+%nothread smk_asset_find;
 
 %include "smk_common.i"
