@@ -7,14 +7,16 @@ import (
 )
 
 // Asset names one embedded artifact.  The values are those of the C core's
-// smk_asset and are stable.
+// smk_asset: [Kernel], [InitOCI] and [SupermachineAgent] (0, 1, 2) are the
+// default architecture's, and [ArchSet.Asset] gives the others'
+// (slot*3+kind, slot being the architecture's index in [Archs]).
 type Asset int
 
 // AssetInfo is what the build recorded about an asset.
 type AssetInfo struct {
 	Name         string      // "kernel", "init_oci", "supermachine_agent"
-	FileName     string      // "kernel", "init-oci", "supermachine-agent"
-	Arch         string      // the guest architecture, "aarch64"
+	FileName     string      // "kernel", "init-oci", "supermachine-agent", for every architecture
+	Arch         string      // the guest architecture, "aarch64" or "x86_64"
 	SHA256       string      // of the raw bytes, 64 lowercase hex digits, as recorded at build time
 	Size         uint64      // raw (decoded) size in bytes
 	Mode         fs.FileMode // permission bits of an extracted file: 0644 or 0755
@@ -22,8 +24,14 @@ type AssetInfo struct {
 	EmbeddedSize uint64      // bytes the payload takes in the binary
 }
 
-// Assets describes every embedded asset, in Asset order.  It never decodes.
-func Assets() []AssetInfo {
+// Assets describes the default architecture's assets, in kind order.  It
+// never decodes.  See [ArchSet.Assets] for another architecture's, and
+// [AllAssets].
+func Assets() []AssetInfo { return defaultSet().Assets() }
+
+// AllAssets describes every embedded asset of every architecture, in
+// Asset order (the default architecture's set first).  It never decodes.
+func AllAssets() []AssetInfo {
 	out := make([]AssetInfo, len(assetTable))
 	copy(out, assetTable[:])
 	return out
@@ -39,12 +47,26 @@ func (a Asset) Info() AssetInfo {
 	return assetTable[a]
 }
 
-// String is the asset's name ("kernel"), or "Asset(N)" for an invalid value.
-func (a Asset) String() string {
+// Kind is the asset's kind: [Kernel], [InitOCI] or [SupermachineAgent]
+// (-1 for an invalid value).
+func (a Asset) Kind() Asset {
 	if !a.valid() {
-		return fmt.Sprintf("Asset(%d)", int(a))
+		return noAsset
 	}
-	return assetTable[a].Name
+	return a % kindCount
+}
+
+// String is the asset's name ("kernel") for the default architecture's,
+// its architecture and name ("aarch64/kernel") for another's, or
+// "Asset(N)" for an invalid value.
+func (a Asset) String() string {
+	switch {
+	case !a.valid():
+		return fmt.Sprintf("Asset(%d)", int(a))
+	case a < kindCount:
+		return assetTable[a].Name
+	}
+	return assetTable[a].Arch + "/" + assetTable[a].Name
 }
 
 // Len is the asset's raw size in bytes (0 for an invalid value).  It never

@@ -4,7 +4,9 @@ package supermachinekernel
 
 // The cgo path: the C core, compiled from the core_*.c copies in this
 // directory (see README.md), with the payloads pulled in by .incbin from
-// payloads/.
+// payloads/; cgo_archs_gen.go tells smk_payloads.h which sets to embed.
+// The Asset values are the core's smk_asset values (both number the sets
+// the same way: TestTablesAreTheCores).
 
 /*
 #cgo pkg-config: liblzma
@@ -16,6 +18,7 @@ package supermachinekernel
 import "C"
 
 import (
+	"io/fs"
 	"unsafe"
 )
 
@@ -42,13 +45,22 @@ func backendExtract(a Asset, dest string, parents bool) int {
 	return int(C.smk_asset_extract_to(C.smk_asset(a), cdest))
 }
 
-type eachFunc func(*C.int, C.size_t, *C.char) C.int
+// cArchNames are the embedded architectures' names as C strings, by slot
+// (made once, never freed).
+var cArchNames = func() (names [archCount]*C.char) {
+	for slot := range names {
+		names[slot] = C.CString(archOfSlot(slot).name)
+	}
+	return names
+}()
 
-func each(f eachFunc, dir string) ([]int, int) {
+type setFunc func(*C.char, *C.int, C.size_t, *C.char) C.int
+
+func eachOfSet(f setFunc, slot int, dir string) ([]int, int) {
 	cdir := C.CString(dir)
 	defer C.free(unsafe.Pointer(cdir))
-	var results [len(assetTable)]C.int
-	rc := int(f(&results[0], C.size_t(len(results)), cdir))
+	var results [kindCount]C.int
+	rc := int(f(cArchNames[slot], &results[0], C.size_t(len(results)), cdir))
 	out := make([]int, len(results))
 	for i, r := range results {
 		out[i] = int(r)
@@ -56,16 +68,16 @@ func each(f eachFunc, dir string) ([]int, int) {
 	return out, rc
 }
 
-func backendExtractAll(dir string) ([]int, int) {
-	return each(func(r *C.int, n C.size_t, d *C.char) C.int { return C.smk_extract_all_to_each(r, n, d) }, dir)
+func backendExtractSet(slot int, dir string) ([]int, int) {
+	return eachOfSet(func(a *C.char, r *C.int, n C.size_t, d *C.char) C.int { return C.smk_extract_set_to(a, r, n, d) }, slot, dir)
 }
 
-func backendVerify(dir string) ([]int, int) {
-	return each(func(r *C.int, n C.size_t, d *C.char) C.int { return C.smk_verify_each(r, n, d) }, dir)
+func backendVerifySet(slot int, dir string) ([]int, int) {
+	return eachOfSet(func(a *C.char, r *C.int, n C.size_t, d *C.char) C.int { return C.smk_verify_set(a, r, n, d) }, slot, dir)
 }
 
-func backendEnsure(dir string) ([]int, int) {
-	return each(func(r *C.int, n C.size_t, d *C.char) C.int { return C.smk_ensure_assets_each(r, n, d) }, dir)
+func backendEnsureSet(slot int, dir string) ([]int, int) {
+	return eachOfSet(func(a *C.char, r *C.int, n C.size_t, d *C.char) C.int { return C.smk_ensure_set(a, r, n, d) }, slot, dir)
 }
 
 func backendVerifyFile(a Asset, path string) int {
@@ -74,17 +86,27 @@ func backendVerifyFile(a Asset, path string) int {
 	return int(C.smk_verify_file(C.smk_asset(a), cpath))
 }
 
-func backendKernelHeader() (textOffset, imageSize, flags uint64, rc int) {
+func backendKernelInfo(slot int) (KernelImageInfo, int) {
 	var info *C.smk_kernel_info
-	if rc := int(C.smk_kernel_get_info(&info)); rc != 0 {
-		return 0, 0, 0, rc
+	if rc := int(C.smk_kernel_get_info_for(cArchNames[slot], &info)); rc != 0 {
+		return KernelImageInfo{}, rc
 	}
-	return uint64(info.text_offset), uint64(info.image_size), uint64(info.flags), 0
+	return KernelImageInfo{
+		TextOffset:  uint64(info.text_offset),
+		ImageSize:   uint64(info.image_size),
+		Flags:       uint64(info.flags),
+		Release:     C.GoString(info.release),
+		Arch:        C.GoString(info.arch),
+		Format:      C.GoString(info.format),
+		Entry:       uint64(info.entry),
+		PVHEntry:    uint64(info.pvh_entry),
+		LoadAddress: uint64(info.load_address),
+	}, 0
 }
 
-func backendDefaultDir() (string, int) {
+func backendDefaultDir(slot int) (string, int) {
 	var buf [4096]C.char
-	n := int(C.smk_default_dir(&buf[0], C.size_t(len(buf))))
+	n := int(C.smk_default_dir_for(cArchNames[slot], &buf[0], C.size_t(len(buf))))
 	if n < 0 {
 		return "", n
 	}
@@ -94,3 +116,27 @@ func backendDefaultDir() (string, int) {
 // cStrerror is the core's description of a code (for tests: the Go texts
 // must equal it).
 func cStrerror(rc int) string { return C.GoString(C.smk_strerror(C.int(rc))) }
+
+// cArchs is the core's list of embedded architectures, smk_arch_name's
+// order, and its total of assets (for tests: the Go table must be the
+// core's).
+func cArchs() ([]string, int) {
+	var out []string
+	for i := 0; i < int(C.smk_arch_count()); i++ {
+		out = append(out, C.GoString(C.smk_arch_name(C.size_t(i))))
+	}
+	return out, int(C.smk_asset_total())
+}
+
+// cAssetInfo is the core's description of an asset value (for tests).
+func cAssetInfo(a Asset) (AssetInfo, bool) {
+	i := C.smk_asset_get_info(C.smk_asset(a))
+	if i == nil {
+		return AssetInfo{}, false
+	}
+	return AssetInfo{
+		Name: C.GoString(i.name), FileName: C.GoString(i.file_name), Arch: C.GoString(i.arch),
+		SHA256: C.GoString(i.sha256), Size: uint64(i.size), Mode: fs.FileMode(i.mode),
+		Compressed: i.compressed != 0, EmbeddedSize: uint64(i.embedded_size),
+	}, true
+}

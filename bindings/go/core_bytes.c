@@ -4,6 +4,7 @@
 
 /* Decoding a payload once into memory that lives as long as the process. */
 #include "smk_internal.h"
+#include "smk_payloads.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,10 +17,10 @@ struct decoded {
 	const unsigned char *data; /* published with release ordering */
 };
 
-static struct decoded decoded[SMK_ASSET_COUNT] = {
-	{ PTHREAD_MUTEX_INITIALIZER, NULL },
-	{ PTHREAD_MUTEX_INITIALIZER, NULL },
-	{ PTHREAD_MUTEX_INITIALIZER, NULL },
+/* One per payload, in table order (smk_payload_index). */
+#define SMK_DECODED_INIT(ID, ARCH, KIND) { PTHREAD_MUTEX_INITIALIZER, NULL },
+static struct decoded decoded[SMK_PAYLOAD_COUNT] = {
+	SMK_PAYLOADS(SMK_DECODED_INIT)
 };
 
 /* Something to point at for an empty asset, still page-aligned. */
@@ -98,7 +99,7 @@ int smk_asset_bytes(const unsigned char **out_data, size_t *out_len,
 
 	if (!p || !out_data)
 		return -EINVAL;
-	d = &decoded[asset];
+	d = &decoded[smk_payload_index(p)];
 	data = __atomic_load_n(&d->data, __ATOMIC_ACQUIRE);
 	if (!data) {
 		pthread_mutex_lock(&d->lock);

@@ -565,3 +565,71 @@ int smk_decode_prefix(const struct smk_payload *p, unsigned char *out,
 	lzma_end(&strm);
 	return rc;
 }
+
+/* Copies what @it decodes of [offset, offset+len) into out (which stands
+ * for that range), decoding the block alone into a buffer of its own. */
+static int decode_block_part(const struct item *it, uint64_t offset,
+                             unsigned char *out, size_t len)
+{
+	struct smk_decode_target t = *it->target;
+	struct buffers bufs = { NULL, NULL };
+	struct item one = *it;
+	uint64_t from = offset > it->out_offset ? offset : it->out_offset;
+	uint64_t end = offset + len < it->out_offset + it->out_size
+	                       ? offset + len : it->out_offset + it->out_size;
+	int rc;
+
+	t.mode = SMK_DECODE_MEMORY;
+	t.mem = malloc(it->out_size ? (size_t)it->out_size : 1);
+	if (!t.mem)
+		return -ENOMEM;
+	one.target = &t;
+	one.out_offset = 0;
+	rc = decode_block(&one, &bufs);
+	if (rc == 0 && failed(&t))
+		rc = t.result;
+	if (rc == 0)
+		memcpy(out + (from - offset), t.mem + (from - it->out_offset),
+		       (size_t)(end - from));
+	free(t.mem);
+	return rc;
+}
+
+int smk_decode_range(const struct smk_payload *p, uint64_t offset,
+                     unsigned char *out, size_t len)
+{
+	struct smk_decode_target t;
+	struct items items = { NULL, 0, 0 };
+	int rc;
+
+	if (offset > p->info.size || len > p->info.size - offset)
+		return SMK_ERR_SIZE;
+	if (offset == 0)
+		return smk_decode_prefix(p, out, len);
+	memset(&t, 0, sizeof t);
+	t.payload = p;
+	t.mode = SMK_DECODE_MEMORY;
+	rc = plan(&t, &items);
+	if (rc == 0 && items.n > 0 && items.v[0].kind == ITEM_BLOCK) {
+		for (size_t i = 0; i < items.n && rc == 0; i++) {
+			const struct item *it = &items.v[i];
+			if (it->out_offset + it->out_size <= offset ||
+			    it->out_offset >= offset + len)
+				continue;
+			rc = decode_block_part(it, offset, out, len);
+		}
+	} else if (rc == 0) {
+		/* Raw, or not laid out in blocks: the prefix, then the part. */
+		unsigned char *prefix = malloc((size_t)(offset + len));
+		if (!prefix) {
+			rc = -ENOMEM;
+		} else {
+			rc = smk_decode_prefix(p, prefix, (size_t)(offset + len));
+			if (rc == 0)
+				memcpy(out, prefix + offset, len);
+			free(prefix);
+		}
+	}
+	free(items.v);
+	return rc;
+}

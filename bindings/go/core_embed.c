@@ -46,10 +46,9 @@
 	        SMK_SYM(end) ":\n"                                 \
 	        SMK_END_SECTION)
 
-SMK_EMBED(smk_blob_kernel, smk_blob_kernel_end, SMK_PAYLOAD_KERNEL_BLOB);
-SMK_EMBED(smk_blob_init_oci, smk_blob_init_oci_end, SMK_PAYLOAD_INIT_OCI_BLOB);
-SMK_EMBED(smk_blob_supermachine_agent, smk_blob_supermachine_agent_end,
-          SMK_PAYLOAD_SUPERMACHINE_AGENT_BLOB);
+#define SMK_EMBED_PAYLOAD(ID, ARCH, KIND)                               \
+	SMK_EMBED(smk_blob_##ID, smk_blob_##ID##_end, SMK_PAYLOAD_##ID##_BLOB);
+SMK_PAYLOADS(SMK_EMBED_PAYLOAD)
 #else
 typedef int smk_embed_unused; /* ISO C wants a declaration here */
 #endif

@@ -120,7 +120,8 @@ static int dir_trusted(const char *dir)
 
 /* Reads the stamp; missing, unreadable or untrustworthy records stay
  * invalid. */
-static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
+static void read_stamp(const char *dir, size_t slot,
+                       struct identity ids[SMK_ASSET_COUNT])
 {
 	char line[512];
 	char *path = smk_path_join(dir, STAMP_NAME);
@@ -159,7 +160,7 @@ static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
 		           &id.ctime_ns) != 10)
 			continue;
 		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-			if (strcmp(name, smk_asset_get_info((smk_asset)i)->name) == 0) {
+			if (strcmp(name, smk_set_payload(slot, i)->info.name) == 0) {
 				id.valid = 1;
 				ids[i] = id;
 			}
@@ -173,7 +174,8 @@ static void read_stamp(const char *dir, struct identity ids[SMK_ASSET_COUNT])
  * path, and the files it describes were synced before it.  Best effort:
  * on failure the temporary is removed and the old stamp (if any) stays,
  * and any stamp is only ever a hint. */
-static void write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COUNT])
+static void write_stamp(const char *dir, size_t slot,
+                        const struct identity ids[SMK_ASSET_COUNT])
 {
 	char tmp[40];
 	FILE *f = NULL;
@@ -198,7 +200,7 @@ static void write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COU
 			if (!id->valid)
 				continue;
 			fprintf(f, "%s %s %llu %llu %llu %llo %lld %lld %lld %lld\n",
-			        smk_asset_get_info((smk_asset)i)->name, id->sha256,
+			        smk_set_payload(slot, i)->info.name, id->sha256,
 			        id->dev, id->ino, id->size, id->mode, id->mtime_s,
 			        id->mtime_ns, id->ctime_s, id->ctime_ns);
 		}
@@ -217,15 +219,16 @@ static void write_stamp(const char *dir, const struct identity ids[SMK_ASSET_COU
 }
 
 /* Which assets are good according to the stamp (bit i set = good). */
-static unsigned good_by_stamp(const char *dir, char *paths[SMK_ASSET_COUNT],
+static unsigned good_by_stamp(const char *dir, size_t slot,
+                              char *paths[SMK_ASSET_COUNT],
                               struct identity ids[SMK_ASSET_COUNT])
 {
 	unsigned good = 0;
-	read_stamp(dir, ids);
+	read_stamp(dir, slot, ids);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		struct stat st;
 		if (ids[i].valid && lstat(paths[i], &st) == 0 &&
-		    still_good(&ids[i], smk_asset_get_info((smk_asset)i), &st))
+		    still_good(&ids[i], &smk_set_payload(slot, i)->info, &st))
 			good |= 1u << i;
 	}
 	return good;
@@ -322,7 +325,8 @@ static int lock_dir(const char *dir, int *out_fd)
 }
 
 /* results[i] receives asset i's outcome (SMK_NOT_ATTEMPTED until known). */
-static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
+static int ensure_in(const char *dir, size_t slot,
+                     int results[SMK_ASSET_COUNT])
 {
 	char *paths[SMK_ASSET_COUNT];
 	struct identity ids[SMK_ASSET_COUNT];
@@ -334,13 +338,13 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 	int lockfd = -1, trusted;
 	int rc = 0;
 
-	rc = smk_asset_paths(dir, paths);
+	rc = smk_asset_paths(dir, slot, paths);
 	if (rc)
 		return rc;
 
 	trusted = dir_trusted(dir);
 	if (trusted) {
-		good = good_by_stamp(dir, paths, ids);
+		good = good_by_stamp(dir, slot, paths, ids);
 	} else {
 		memset(ids, 0, sizeof ids);
 		good = 0;
@@ -357,7 +361,7 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 		/* The directory cannot be written: fine if every file is
 		 * already right; a wrong one fails for want of the lock. */
 		int lock_rc = rc;
-		rc = smk_verify_paths(paths, results);
+		rc = smk_verify_paths(slot, paths, results);
 		for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 			struct stat st;
 			if (results[i] == 0 &&
@@ -374,7 +378,7 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 
 	/* Someone may have finished the work while we waited. */
 	if (trusted)
-		good = good_by_stamp(dir, paths, ids);
+		good = good_by_stamp(dir, slot, paths, ids);
 	else
 		memset(ids, 0, sizeof ids);
 	/* The others may be right but unknown to the stamp (copied,
@@ -385,7 +389,7 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 		results[i] = 0;
 		if (good & (1u << i))
 			continue;
-		checks[nchecks].payload = smk_payload_get((smk_asset)i);
+		checks[nchecks].payload = smk_set_payload(slot, i);
 		checks[nchecks].path = paths[i];
 		check_asset[nchecks] = i;
 		nchecks++;
@@ -395,12 +399,12 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 	for (size_t c = 0; c < nchecks; c++) {
 		int i = check_asset[c];
 		if (checks[c].result == 0 && owned_by_us(&checks[c].st)) {
-			identity_of(&ids[i], smk_asset_get_info((smk_asset)i),
+			identity_of(&ids[i], &smk_set_payload(slot, i)->info,
 			            &checks[c].st);
 			continue;
 		}
 		ids[i].valid = 0;
-		jobs[njobs].payload = smk_payload_get((smk_asset)i);
+		jobs[njobs].payload = smk_set_payload(slot, i);
 		jobs[njobs].dest = paths[i];
 		job_asset[njobs] = i;
 		njobs++;
@@ -411,12 +415,12 @@ static int ensure_in(const char *dir, int results[SMK_ASSET_COUNT])
 			int i = job_asset[j];
 			results[i] = jobs[j].result;
 			if (jobs[j].result == 0)
-				identity_of(&ids[i], smk_asset_get_info((smk_asset)i),
+				identity_of(&ids[i], &smk_set_payload(slot, i)->info,
 				            &jobs[j].st);
 		}
 	}
 	if (trusted)
-		write_stamp(dir, ids);
+		write_stamp(dir, slot, ids);
 
 out:
 	if (lockfd >= 0)
@@ -439,11 +443,14 @@ static const char *home_dir(char *buf, size_t size)
 	return NULL;
 }
 
-int smk_default_dir(char *out, size_t out_size)
+/* The default directory of slot @slot's set: smk_default_dir() for slot
+ * 0, with "/<arch>" appended for the others. */
+static int default_dir_of(size_t slot, char *out, size_t out_size)
 {
 	char pwbuf[4096];
 	const char *base = getenv("XDG_CACHE_HOME");
 	const char *suffix = "";
+	const char *arch = slot ? smk_arch_name(slot) : NULL;
 	int n;
 
 	if (!out)
@@ -455,8 +462,9 @@ int smk_default_dir(char *out, size_t out_size)
 			return -ENOENT;
 		suffix = "/.cache";
 	}
-	n = snprintf(out, out_size, "%s%s/supermachine-kernel/%s", base, suffix,
-	             SMK_VERSION_STRING);
+	n = snprintf(out, out_size, "%s%s/supermachine-kernel/%s%s%s", base,
+	             suffix, SMK_VERSION_STRING, arch ? "/" : "",
+	             arch ? arch : "");
 	if (n < 0)
 		return -EINVAL;
 	if ((size_t)n >= out_size) {
@@ -467,18 +475,40 @@ int smk_default_dir(char *out, size_t out_size)
 	return n;
 }
 
-int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
+int smk_default_dir(char *out, size_t out_size)
+{
+	return default_dir_of(0, out, out_size);
+}
+
+int smk_default_dir_for(const char *arch, char *out, size_t out_size)
+{
+	size_t slot;
+	int rc;
+	if (!out)
+		return -EINVAL;
+	rc = smk_arch_slot(arch, &slot);
+	if (rc)
+		return rc;
+	return default_dir_of(slot, out, out_size);
+}
+
+int smk_ensure_set(const char *arch, int *out_results, size_t count,
+                   const char *dir)
 {
 	char buf[4096];
 	int results[SMK_ASSET_COUNT];
 	struct stat st;
+	size_t slot;
 	int rc;
 
 	if (!out_results && count)
 		return -EINVAL;
 	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
+	rc = smk_arch_slot(arch, &slot);
+	if (rc)
+		return rc;
 	if (!dir) {
-		rc = smk_default_dir(buf, sizeof buf);
+		rc = default_dir_of(slot, buf, sizeof buf);
 		if (rc < 0)
 			return rc;
 		dir = buf;
@@ -495,9 +525,14 @@ int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
 		return -ENOTDIR;
 	}
 	smk_fill_results(results, SMK_ASSET_COUNT, SMK_NOT_ATTEMPTED);
-	rc = ensure_in(dir, results);
+	rc = ensure_in(dir, slot, results);
 	smk_copy_results(out_results, count, results);
 	return rc;
+}
+
+int smk_ensure_assets_each(int *out_results, size_t count, const char *dir)
+{
+	return smk_ensure_set(NULL, out_results, count, dir);
 }
 
 int smk_ensure_assets(const char *dir)

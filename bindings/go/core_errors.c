@@ -26,8 +26,10 @@ static const struct code smk_codes[] = {
 	{ SMK_ERR_UNSUPPORTED, "SMK_ERR_UNSUPPORTED",
 	  "payload uses an xz feature this liblzma lacks" },
 	{ SMK_ERR_NOT_IMAGE, "SMK_ERR_NOT_IMAGE",
-	  "kernel payload is not an arm64 Image" },
+	  "kernel payload is neither an arm64 Image nor an ELF vmlinux" },
 	{ SMK_ERR_INTERNAL, "SMK_ERR_INTERNAL", "internal error" },
+	{ SMK_ERR_NO_ARCH, "SMK_ERR_NO_ARCH",
+	  "no guest set embedded for this architecture" },
 };
 
 /* The errno values this library itself produces, so their names are known

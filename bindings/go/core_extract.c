@@ -55,12 +55,13 @@ char *smk_path_join(const char *dir, const char *name)
 	return s;
 }
 
-int smk_asset_paths(const char *dir, char *paths[SMK_ASSET_COUNT])
+int smk_asset_paths(const char *dir, size_t slot,
+                    char *paths[SMK_ASSET_COUNT])
 {
 	memset(paths, 0, sizeof(char *) * SMK_ASSET_COUNT);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
 		paths[i] = smk_path_join(
-		        dir, smk_asset_get_info((smk_asset)i)->file_name);
+		        dir, smk_set_payload(slot, i)->info.file_name);
 		if (!paths[i]) {
 			smk_free_asset_paths(paths);
 			return -ENOMEM;
@@ -89,7 +90,7 @@ int smk_check_dir_name(const char *dir)
 
 	if (len == 0)
 		return -ENOENT;
-	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
+	for (size_t i = 0; i < smk_asset_total(); i++) {
 		size_t n = strlen(smk_asset_get_info((smk_asset)i)->file_name);
 		if (n > longest)
 			longest = n;
@@ -645,16 +646,21 @@ void smk_copy_results(int *out_results, size_t count,
 		out_results[i] = results[i];
 }
 
-int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
+int smk_extract_set_to(const char *arch, int *out_results, size_t count,
+                       const char *dir)
 {
 	struct smk_extract_job jobs[SMK_ASSET_COUNT];
 	int results[SMK_ASSET_COUNT];
 	char *paths[SMK_ASSET_COUNT];
+	size_t slot;
 	int rc;
 
 	if (!out_results && count)
 		return -EINVAL;
 	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
+	rc = smk_arch_slot(arch, &slot);
+	if (rc)
+		return rc;
 	if (!dir)
 		return -EINVAL;
 	rc = smk_check_dir_name(dir);
@@ -662,12 +668,12 @@ int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 		rc = smk_mkdir_p(dir);
 	if (rc)
 		return rc;
-	rc = smk_asset_paths(dir, paths);
+	rc = smk_asset_paths(dir, slot, paths);
 	if (rc)
 		return rc;
 	memset(jobs, 0, sizeof jobs);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].payload = smk_set_payload(slot, i);
 		jobs[i].dest = paths[i];
 	}
 	rc = smk_extract_jobs(jobs, SMK_ASSET_COUNT);
@@ -676,6 +682,11 @@ int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
 	smk_copy_results(out_results, count, results);
 	smk_free_asset_paths(paths);
 	return rc;
+}
+
+int smk_extract_all_to_each(int *out_results, size_t count, const char *dir)
+{
+	return smk_extract_set_to(NULL, out_results, count, dir);
 }
 
 int smk_extract_all_to(const char *dir)

@@ -24,25 +24,17 @@
 static pthread_mutex_t attach_lock = PTHREAD_MUTEX_INITIALIZER;
 static int attached;
 
-/* Maps dir/<file name>[.xz] of one asset. */
-static int map_payload(const char *dir, smk_asset asset,
-                       const unsigned char **out, size_t *out_size)
+/* Maps dir/<name> of one payload, name its path relative to the payload
+ * directory as the manifest gives it ("kernel.xz", "x86_64/kernel.xz"). */
+static int map_payload(const char *dir, const struct smk_payload *p,
+                       const char *name, const unsigned char **out,
+                       size_t *out_size)
 {
-	const smk_asset_info *info = smk_asset_get_info(asset);
-	size_t len = strlen(info->file_name);
-	char *name = malloc(len + 4);
-	char *path;
+	char *path = smk_path_join(dir, name);
 	struct stat st;
 	void *m;
 	int fd, rc = 0;
 
-	if (!name)
-		return -ENOMEM;
-	memcpy(name, info->file_name, len + 1);
-	if (info->compressed)
-		memcpy(name + len, ".xz", 4);
-	path = smk_path_join(dir, name);
-	free(name);
 	if (!path)
 		return -ENOMEM;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -53,7 +45,7 @@ static int map_payload(const char *dir, smk_asset asset,
 		rc = -errno;
 	} else if (!S_ISREG(st.st_mode)) {
 		rc = SMK_ERR_NOT_REGULAR;
-	} else if ((uint64_t)st.st_size != info->embedded_size ||
+	} else if ((uint64_t)st.st_size != p->info.embedded_size ||
 	           st.st_size == 0) {
 		rc = SMK_ERR_CORRUPT;
 	} else {
@@ -71,17 +63,27 @@ static int map_payload(const char *dir, smk_asset asset,
 
 int smk_payloads_attach_dir(const char *dir)
 {
-	const unsigned char *data[SMK_ASSET_COUNT];
-	size_t size[SMK_ASSET_COUNT];
-	int rc = 0, i, mapped = 0;
+	size_t n = smk_payload_count(), i, mapped = 0;
+	const unsigned char **data;
+	size_t *size;
+	int rc = 0;
 
 	if (!dir)
 		return -EINVAL;
+	data = calloc(n, sizeof *data);
+	size = calloc(n, sizeof *size);
+	if (!data || !size) {
+		free(data);
+		free(size);
+		return -ENOMEM;
+	}
 	pthread_mutex_lock(&attach_lock);
 	if (attached)
 		goto out;
-	for (i = 0; i < SMK_ASSET_COUNT && rc == 0; i++) {
-		rc = map_payload(dir, (smk_asset)i, &data[i], &size[i]);
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *name;
+		const struct smk_payload *p = smk_payload_at(i, &name);
+		rc = map_payload(dir, p, name, &data[i], &size[i]);
 		if (rc == 0)
 			mapped++;
 	}
@@ -90,12 +92,14 @@ int smk_payloads_attach_dir(const char *dir)
 			munmap((void *)data[i], size[i]);
 		goto out;
 	}
-	for (i = 0; i < SMK_ASSET_COUNT; i++)
-		(void)smk_payload_set_data((smk_asset)i, data[i], size[i]);
+	for (i = 0; i < n; i++)
+		(void)smk_payload_set_data(i, data[i], size[i]);
 	/* Release: a thread that sees attached == 1 sees the table filled. */
 	__atomic_store_n(&attached, 1, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&attach_lock);
+	free(data);
+	free(size);
 	return rc;
 }
 #else

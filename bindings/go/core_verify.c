@@ -166,7 +166,7 @@ int smk_verify_file(smk_asset asset, const char *path)
 	return smk_verify_jobs(&job, 1, 1);
 }
 
-int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
+int smk_verify_paths(size_t slot, char *const paths[SMK_ASSET_COUNT],
                      int results[SMK_ASSET_COUNT])
 {
 	struct smk_verify_job jobs[SMK_ASSET_COUNT];
@@ -174,7 +174,7 @@ int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
 
 	memset(jobs, 0, sizeof jobs);
 	for (int i = 0; i < SMK_ASSET_COUNT; i++) {
-		jobs[i].payload = smk_payload_get((smk_asset)i);
+		jobs[i].payload = smk_set_payload(slot, i);
 		jobs[i].path = paths[i];
 	}
 	/* Only a caller that wants no results may stop at the first
@@ -187,26 +187,36 @@ int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
 	return rc;
 }
 
-int smk_verify_each(int *out_results, size_t count, const char *dir)
+int smk_verify_set(const char *arch, int *out_results, size_t count,
+                   const char *dir)
 {
 	int results[SMK_ASSET_COUNT];
 	char *paths[SMK_ASSET_COUNT];
+	size_t slot;
 	int rc;
 
 	if (!out_results && count)
 		return -EINVAL;
 	smk_fill_results(out_results, count, SMK_NOT_ATTEMPTED);
+	rc = smk_arch_slot(arch, &slot);
+	if (rc)
+		return rc;
 	if (!dir)
 		return -EINVAL;
 	if (!*dir)
 		return -ENOENT; /* as open(""), and as extraction into "" */
-	rc = smk_asset_paths(dir, paths);
+	rc = smk_asset_paths(dir, slot, paths);
 	if (rc)
 		return rc;
-	rc = smk_verify_paths(paths, count ? results : NULL);
+	rc = smk_verify_paths(slot, paths, count ? results : NULL);
 	smk_copy_results(out_results, count, results);
 	smk_free_asset_paths(paths);
 	return rc;
+}
+
+int smk_verify_each(int *out_results, size_t count, const char *dir)
+{
+	return smk_verify_set(NULL, out_results, count, dir);
 }
 
 int smk_verify(const char *dir)

@@ -21,8 +21,9 @@ const (
 	ErrMode        Code = -10004 // a file's permission bits differ from the asset's mode
 	ErrNotRegular  Code = -10005 // a path that should be an asset is not a regular file (a symlink, a directory...)
 	ErrUnsupported Code = -10006 // the payload uses an xz feature the decoder lacks
-	ErrNotImage    Code = -10007 // the kernel payload is not an arm64 Image
+	ErrNotImage    Code = -10007 // the kernel payload is neither an arm64 Image nor an ELF vmlinux
 	ErrInternal    Code = -10008 // an internal invariant failed
+	ErrNoArch      Code = -10009 // the build embeds no set for the architecture asked for
 )
 
 // The core's names and descriptions (core/src/errors.c), word for word:
@@ -34,8 +35,9 @@ var codeTexts = map[Code][2]string{
 	ErrMode:        {"SMK_ERR_MODE", "file mode differs from the asset's"},
 	ErrNotRegular:  {"SMK_ERR_NOT_REGULAR", "not a regular file"},
 	ErrUnsupported: {"SMK_ERR_UNSUPPORTED", "payload uses an xz feature this liblzma lacks"},
-	ErrNotImage:    {"SMK_ERR_NOT_IMAGE", "kernel payload is not an arm64 Image"},
+	ErrNotImage:    {"SMK_ERR_NOT_IMAGE", "kernel payload is neither an arm64 Image nor an ELF vmlinux"},
 	ErrInternal:    {"SMK_ERR_INTERNAL", "internal error"},
+	ErrNoArch:      {"SMK_ERR_NO_ARCH", "no guest set embedded for this architecture"},
 }
 
 // Error is the core's description of the code.
@@ -49,17 +51,22 @@ func (c Code) Error() string {
 // Name is the code's symbolic name, "SMK_ERR_CORRUPT"..., or "" if unknown.
 func (c Code) Name() string { return codeTexts[c][0] }
 
-// PayloadError reports an embedded payload that cannot be decoded.  It
+// PayloadError reports an embedded payload that cannot be decoded (it
 // names the asset, and the file being written or checked when there was
-// one.
+// one), or an architecture the build embeds no set for (code [ErrNoArch],
+// naming it).
 type PayloadError struct {
-	Op    string // "decode", "extract", "verify", "ensure"
-	Asset Asset  // the asset whose payload is damaged
+	Op    string // "decode", "extract", "verify", "ensure"; "arch" for ErrNoArch
+	Asset Asset  // the asset whose payload is damaged (-1 for ErrNoArch)
 	Path  string // the file being written or checked, or ""
-	Code  Code   // ErrCorrupt, ErrUnsupported, ErrSize, ErrNotImage, ErrInternal
+	Code  Code   // ErrCorrupt, ErrUnsupported, ErrSize, ErrNotImage, ErrInternal, ErrNoArch
+	Arch  string // for ErrNoArch: the architecture asked for, as given
 }
 
 func (e *PayloadError) Error() string {
+	if e.Code == ErrNoArch {
+		return fmt.Sprintf("%s %q: %s (this build embeds %s)", e.Op, e.Arch, e.Code.Error(), strings.Join(Archs(), ", "))
+	}
 	if e.Path != "" {
 		return fmt.Sprintf("%s %s: %s payload: %s", e.Op, e.Path, e.Asset, e.Code.Error())
 	}
@@ -108,16 +115,18 @@ func newError(op string, a Asset, path string, rc int) error {
 	return &PayloadError{Op: op, Asset: a, Path: path, Code: code}
 }
 
-// dirError turns the per-asset results of a call on dir into one error:
-// one per failed asset, joined, or the directory's own.
-func dirError(op, dir string, results []int, rc int) error {
+// dirError turns the per-asset results (in kind order) of a call on dir
+// for the set into one error: one per failed asset, joined, or the
+// directory's own.
+func (s *ArchSet) dirError(op, dir string, results []int, rc int) error {
 	if rc == 0 {
 		return nil
 	}
 	var errs []error
 	for i, r := range results {
 		if r < 0 {
-			errs = append(errs, newError(op, Asset(i), assetPath(dir, Asset(i)), r))
+			a := s.Asset(Asset(i))
+			errs = append(errs, newError(op, a, assetPath(dir, a), r))
 		}
 	}
 	switch len(errs) {

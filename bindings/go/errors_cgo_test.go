@@ -27,3 +27,21 @@ func TestCodeTextsAreTheCores(t *testing.T) {
 		}
 	}
 }
+
+// The Go table is the core's: the same architectures in the same slot
+// order, and every Asset value the core's smk_asset of the same asset (the
+// cgo backend hands the values over as they are).
+func TestTablesAreTheCores(t *testing.T) {
+	archs, total := cArchs()
+	if strings.Join(archs, ",") != strings.Join(Archs(), ",") || total != len(AllAssets()) {
+		t.Fatalf("core: %v, %d assets; Go: %v, %d", archs, total, Archs(), len(AllAssets()))
+	}
+	for i, info := range AllAssets() {
+		if c, ok := cAssetInfo(Asset(i)); !ok || c != info {
+			t.Errorf("asset %d: core %+v, Go %+v", i, c, info)
+		}
+	}
+	if _, ok := cAssetInfo(Asset(len(AllAssets()))); ok {
+		t.Error("the core has more assets")
+	}
+}

@@ -86,6 +86,34 @@ func ExampleKernelBytes() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(len(kernel) == smk.KernelLen, string(kernel[56:60]) == "ARM\x64")
+	info, err := smk.KernelInfo()
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The host's guest: an x86_64 vmlinux on amd64, an arm64 Image on arm64.
+	fmt.Println(len(kernel) == smk.KernelLen, info.Arch == smk.DefaultArch())
 	// Output: true true
+}
+
+// Stage another architecture's set, here the x86_64 one for a VMM booting
+// its vmlinux at the PVH entry point (a bundle built on any host).
+func ExampleForArch() {
+	set, err := smk.ForArch("x86_64")
+	if err != nil {
+		log.Fatal(err) // a build with -tags smk_aarch64, or smk_goarch on arm64
+	}
+	dir, err := os.MkdirTemp("", "vm-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := set.ExtractAllTo(dir); err != nil {
+		log.Fatal(err)
+	}
+	k, err := set.KernelInfo()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(k.Arch, k.Format, k.PVHEntry != 0)
+	// Output: x86_64 ELF true
 }

@@ -26,9 +26,9 @@ import (
 const repoRoot = "../.."
 
 type manifestAsset struct {
-	Name, File, Mode, Arch, SHA256, Release string
-	Size                                    uint64
-	XZSize                                  uint64 `json:"xz_size"`
+	Name, File, Mode, Arch, SHA256, Release, XZ string
+	Size                                        uint64
+	XZSize                                      uint64 `json:"xz_size"`
 }
 
 func readJSON(t testing.TB, rel string, v any) {
@@ -45,20 +45,39 @@ func readJSON(t testing.TB, rel string, v any) {
 	}
 }
 
-func manifest(t testing.TB) map[string]manifestAsset {
-	var m struct{ Assets []manifestAsset }
-	readJSON(t, "payloads/manifest.json", &m)
+// manifest is the default architecture's entries of the manifest, by
+// name.
+func manifest(t testing.TB) map[string]manifestAsset { return manifestOf(t, DefaultArch()) }
+
+// manifestOf is an architecture's entries of the manifest, by name.
+func manifestOf(t testing.TB, arch string) map[string]manifestAsset {
 	out := map[string]manifestAsset{}
-	for _, a := range m.Assets {
-		out[a.Name] = a
+	for _, a := range manifestEntries(t) {
+		if a.Arch == arch {
+			out[a.Name] = a
+		}
 	}
 	return out
+}
+
+// manifestEntries is the manifest's assets, in its order.
+func manifestEntries(t testing.TB) []manifestAsset {
+	var m struct {
+		Format int
+		Assets []manifestAsset
+	}
+	readJSON(t, "payloads/manifest.json", &m)
+	if m.Format != 2 {
+		t.Fatalf("payloads/manifest.json: format %d, want 2", m.Format)
+	}
+	return m.Assets
 }
 
 type (
 	setupStep   = casedata.Setup
 	extractCase = casedata.Extract
 	conformance = casedata.File
+	casesArch   = casedata.Arch
 )
 
 // cases is tests/conformance/cases.json, with the paths of its "bytes"

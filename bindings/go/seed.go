@@ -1,9 +1,12 @@
 package supermachinekernel
 
 // The per-asset surface of the seed crate (KERNEL_BYTES, extract_kernel_to,
-// ...), in Go's spelling.  Each is the matching [Asset] method.
+// ...), in Go's spelling.  Each is the matching [Asset] method of the
+// default architecture's asset ([DefaultArch]): the guest a KVM host of
+// GOARCH runs.  [ForArch] gives the other sets.
 
-// KernelBytes returns the decoded kernel Image; see [Asset.Bytes].  The
+// KernelBytes returns the decoded kernel (an arm64 Image, or an x86_64
+// vmlinux); see [Asset.Bytes].  The
 // slice is shared and read-only: never modify it.
 func KernelBytes() ([]byte, error) { return Kernel.Bytes() }
 
@@ -15,7 +18,7 @@ func InitOCIBytes() ([]byte, error) { return InitOCI.Bytes() }
 // [Asset.Bytes].  The slice is shared and read-only: never modify it.
 func SupermachineAgentBytes() ([]byte, error) { return SupermachineAgent.Bytes() }
 
-// ExtractKernelTo writes the kernel Image to path, mode 0644; see
+// ExtractKernelTo writes the kernel to path, mode 0644; see
 // [Asset.ExtractTo].
 func ExtractKernelTo(path string) error { return Kernel.ExtractTo(path) }
 
@@ -41,12 +44,12 @@ func ExtractSupermachineAgentToWithParents(path string) error {
 	return SupermachineAgent.ExtractToWithParents(path)
 }
 
-// ExtractTo writes the kernel Image to path.
+// ExtractTo writes the kernel to path.
 //
 // Deprecated: kept from the kernel-only layout; use [ExtractKernelTo].
 func ExtractTo(path string) error { return ExtractKernelTo(path) }
 
-// ExtractToWithParents writes the kernel Image to path, creating missing
+// ExtractToWithParents writes the kernel to path, creating missing
 // parent directories.
 //
 // Deprecated: kept from the kernel-only layout; use

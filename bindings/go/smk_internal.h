@@ -46,19 +46,41 @@ struct smk_payload {
 /* The payload of an asset, or NULL if the value is not a valid asset. */
 SMK_HIDDEN const struct smk_payload *smk_payload_get(smk_asset asset);
 
+/* Sets by architecture.  A "slot" numbers the embedded architectures as
+ * the API does (0 the default one, smk_arch_name(slot)); slot s's asset of
+ * kind k is the smk_asset s*SMK_ASSET_COUNT+k. */
+/* *out_slot = the slot of @arch (NULL or "" the default; aliases such as
+ * "amd64" accepted): 0, or SMK_ERR_NO_ARCH. */
+SMK_HIDDEN int smk_arch_slot(const char *arch, size_t *out_slot);
+/* The payload of kind @kind (0..SMK_ASSET_COUNT-1) in slot @slot. */
+SMK_HIDDEN const struct smk_payload *smk_set_payload(size_t slot, int kind);
+/* A payload's position in the generated table (0..SMK_PAYLOAD_COUNT-1),
+ * for per-payload state kept elsewhere. */
+SMK_HIDDEN size_t smk_payload_index(const struct smk_payload *p);
+/* The kernel release recorded for a payload ("" for the others). */
+SMK_HIDDEN const char *smk_payload_release(const struct smk_payload *p);
+
 #ifdef SMK_PAYLOADS_EXTERNAL
 /* Builds with SMK_PAYLOADS_EXTERNAL defined (the Node addon: every prebuilt
  * addon of the package shares one copy of the payloads) compile
  * payload_files.c instead of embed.c: the payloads' bytes are files in a
- * directory, named <file name>.xz (or <file name> when embedded raw).
+ * directory, at the paths SMK_PAYLOAD_<ID>_EMBEDDED_NAME gives (the
+ * manifest's "xz", e.g. "x86_64/kernel.xz"; "<arch>/<file name>" when
+ * embedded raw).
  * smk_payloads_attach_dir() maps them read-only, once per process, and
  * must return 0 before any other call of the library; the files must have
  * the recorded embedded sizes (else SMK_ERR_CORRUPT).  Returns 0 or the
  * first failure (-errno of open/fstat/mmap, SMK_ERR_CORRUPT); on failure
  * nothing is attached and a later call may try again.  Thread-safe. */
 SMK_HIDDEN int smk_payloads_attach_dir(const char *dir);
-/* Sets an asset's bytes (payloads.c): 0, -EINVAL or SMK_ERR_CORRUPT. */
-SMK_HIDDEN int smk_payload_set_data(smk_asset asset,
+/* The table of payloads (payloads.c): its length, and entry @index with
+ * *name set to its file's path relative to the directory (as the manifest
+ * names it, e.g. "x86_64/kernel.xz"), or NULL past the end. */
+SMK_HIDDEN size_t smk_payload_count(void);
+SMK_HIDDEN const struct smk_payload *smk_payload_at(size_t index,
+                                                    const char **name);
+/* Sets entry @index's bytes: 0, -EINVAL or SMK_ERR_CORRUPT. */
+SMK_HIDDEN int smk_payload_set_data(size_t index,
                                     const unsigned char *data, size_t size);
 #endif
 
@@ -94,6 +116,13 @@ SMK_HIDDEN int smk_decode(struct smk_decode_target *targets, size_t count);
 /* Decode only the first @len bytes of a payload into @out. */
 SMK_HIDDEN int smk_decode_prefix(const struct smk_payload *payload,
                                  unsigned char *out, size_t len);
+
+/* Decode the payload's bytes [offset, offset+len) into @out, decoding only
+ * the xz blocks that hold them (each block's check verified): 0,
+ * SMK_ERR_SIZE if the range passes the end, or the codes of decoding. */
+SMK_HIDDEN int smk_decode_range(const struct smk_payload *payload,
+                                uint64_t offset, unsigned char *out,
+                                size_t len);
 
 /* Atomic extraction of several payloads at once.  Each job names its
  * destination; results and the final file's identity come back in it. */
@@ -174,19 +203,21 @@ struct smk_verify_job {
 SMK_HIDDEN int smk_verify_jobs(struct smk_verify_job *jobs, size_t count,
                                int first_failure_only);
 
-/* Checks every asset at paths[asset] (as from smk_asset_paths()) and
- * returns the first failure in asset order, or 0.  With @results, every
+/* Checks every asset of slot @slot's set at paths[kind] (as from
+ * smk_asset_paths()) and returns the first failure in kind order, or 0.  With @results, every
  * asset is checked and results[i] receives asset i's code; without, the
  * check stops at the first cheap failure. */
-SMK_HIDDEN int smk_verify_paths(char *const paths[SMK_ASSET_COUNT],
+SMK_HIDDEN int smk_verify_paths(size_t slot, char *const paths[SMK_ASSET_COUNT],
                                 int results[SMK_ASSET_COUNT]);
 
 /* Joins dir and name into a malloc'd string, or NULL. */
 SMK_HIDDEN char *smk_path_join(const char *dir, const char *name);
 
-/* paths[i] = @dir joined with asset i's file name, for every asset: 0, or
+/* paths[k] = @dir joined with the file name of slot @slot's asset of kind
+ * k, for every kind: 0, or
  * -ENOMEM with every path freed and set to NULL. */
-SMK_HIDDEN int smk_asset_paths(const char *dir, char *paths[SMK_ASSET_COUNT]);
+SMK_HIDDEN int smk_asset_paths(const char *dir, size_t slot,
+                               char *paths[SMK_ASSET_COUNT]);
 /* Frees what smk_asset_paths() allocated. */
 SMK_HIDDEN void smk_free_asset_paths(char *paths[SMK_ASSET_COUNT]);
 

@@ -1,11 +1,22 @@
 /*
  * supermachine_kernel.h - the guest side of a microVM, embedded in a library.
  *
- * The library carries three aarch64 guest artifacts, compressed with xz:
- * a Linux kernel Image, the init-oci PID 1 and the supermachine-agent.
- * It decodes them on demand, either into memory (smk_*_bytes) or into files
- * (smk_extract_*, smk_ensure_assets), and checks files already on disk
- * (smk_verify).  Nothing is decoded when the library is loaded.
+ * The library carries sets of three guest artifacts, compressed with xz:
+ * a Linux kernel, the init-oci PID 1 and the supermachine-agent, one set
+ * per guest architecture it embeds (aarch64: an arm64 Image; x86_64: a
+ * PVH vmlinux).  It decodes them on demand, either into memory
+ * (smk_*_bytes) or into files (smk_extract_*, smk_ensure_assets), and
+ * checks files already on disk (smk_verify).  Nothing is decoded when the
+ * library is loaded.
+ *
+ * Architectures.  Under KVM a guest must match its host, so the names
+ * without an architecture (smk_kernel_bytes, SMK_ASSET_KERNEL,
+ * smk_ensure_assets...) mean the set of the default architecture: the one
+ * this library was compiled for when it embeds that set, else the first
+ * it embeds (smk_default_arch()).  Every embedded set stays reachable:
+ * smk_asset_find() gives the smk_asset value of any architecture's asset,
+ * usable wherever an smk_asset is taken, and the *_set functions work on
+ * a whole set.
  *
  * Errors.  Every fallible function returns 0 on success or a negative code:
  * -errno (for example -ENOENT) when the operating system refused something,
@@ -38,8 +49,8 @@ extern "C" {
  * The one place the version is written.  Build files and bindings read it
  * from here.  The ABI major (the soname) is SMK_VERSION_MAJOR. */
 #define SMK_VERSION_MAJOR 0
-#define SMK_VERSION_MINOR 2
-#define SMK_VERSION_PATCH 1
+#define SMK_VERSION_MINOR 3
+#define SMK_VERSION_PATCH 0
 
 #define SMK_VERSION_NUMBER \
 	(SMK_VERSION_MAJOR * 10000 + SMK_VERSION_MINOR * 100 + SMK_VERSION_PATCH)
@@ -101,33 +112,86 @@ extern "C" {
 /** The payload uses an xz feature this liblzma does not support.
  *  Since 0.1.0. */
 #define SMK_ERR_UNSUPPORTED (-10006)
-/** The kernel payload is not an arm64 Linux Image (bad header magic).
- *  Since 0.1.0. */
+/** The kernel payload is not a kernel this library can describe: neither
+ *  an arm64 Linux Image (header magic) nor a 64-bit little-endian ELF
+ *  vmlinux with its program headers within reach.  Since 0.1.0 (ELF since
+ *  0.3.0). */
 #define SMK_ERR_NOT_IMAGE (-10007)
 /** An internal invariant failed (a bug in this library or liblzma).
  *  Since 0.1.0. */
 #define SMK_ERR_INTERNAL (-10008)
+/** The library embeds no assets for the architecture asked for (or the
+ *  name is not one of an architecture).  Since 0.3.0. */
+#define SMK_ERR_NO_ARCH (-10009)
 
 /* ---- Assets ------------------------------------------------------------ */
 
-/** The embedded artifacts.  Values are stable.  Since 0.1.0. */
+/** The kinds of asset, each the default architecture's asset of that
+ *  kind.  Values are stable.  Since 0.1.0. */
 typedef enum smk_asset {
-	SMK_ASSET_KERNEL = 0,             /**< arm64 Linux Image, mode 0644 */
+	SMK_ASSET_KERNEL = 0,             /**< Linux kernel, mode 0644 */
 	SMK_ASSET_INIT_OCI = 1,           /**< init-oci PID 1, mode 0755 */
 	SMK_ASSET_SUPERMACHINE_AGENT = 2  /**< supermachine-agent, mode 0755 */
 } smk_asset;
 
-/** Number of assets; valid smk_asset values are 0 .. SMK_ASSET_COUNT-1.
+/** Number of asset kinds, the size of one architecture's set.  The
+ *  values 0 .. SMK_ASSET_COUNT-1 are the default architecture's assets;
+ *  the other architectures' follow (smk_asset_total(), smk_asset_find()).
  *  Since 0.1.0. */
 #define SMK_ASSET_COUNT 3
+
+/** Number of architectures whose sets the library embeds (at least 1).
+ *  Since 0.3.0. */
+SMK_API size_t smk_arch_count(void);
+
+/**
+ * Name of an embedded architecture: "aarch64" or "x86_64".  Index 0 is the
+ * default architecture; the others follow in the build's order.
+ * @return a static string, or NULL if @p index >= smk_arch_count().
+ * @since 0.3.0
+ */
+SMK_API const char *smk_arch_name(size_t index);
+
+/**
+ * The default architecture, whose set the names without an architecture
+ * mean: the architecture this library was compiled for ("x86_64" on
+ * x86_64, "aarch64" on aarch64) when the build embeds its set, else the
+ * first architecture the build embeds.  Same as smk_arch_name(0).
+ * @since 0.3.0
+ */
+SMK_API const char *smk_default_arch(void);
+
+/**
+ * Number of embedded assets over every architecture, smk_arch_count() *
+ * SMK_ASSET_COUNT: valid smk_asset values are 0 .. smk_asset_total()-1.
+ * Value a * SMK_ASSET_COUNT + k is the asset of kind k of architecture
+ * smk_arch_name(a).  Since 0.3.0.
+ */
+SMK_API size_t smk_asset_total(void);
+
+/**
+ * The smk_asset value of one architecture's asset of a kind.
+ *
+ * @param arch  "aarch64" or "x86_64" (also "arm64", and "amd64" or "x64":
+ *              the names Go and Node give them); NULL or "" for the
+ *              default architecture.
+ * @param kind  SMK_ASSET_KERNEL, SMK_ASSET_INIT_OCI or
+ *              SMK_ASSET_SUPERMACHINE_AGENT.
+ * @return the value (>= 0), usable wherever an smk_asset is taken;
+ *         -EINVAL if @p kind is not an asset kind; SMK_ERR_NO_ARCH if the
+ *         library embeds no set for @p arch.
+ * @since 0.3.0
+ */
+SMK_API int smk_asset_find(const char *arch, smk_asset kind);
 
 /** What the build recorded about one asset.  Owned by the library, valid
  *  for the life of the process.  Fields may be appended in later minor
  *  versions.  Since 0.1.0. */
 typedef struct smk_asset_info {
 	const char *name;      /**< "kernel", "init_oci", "supermachine_agent" */
-	const char *file_name; /**< "kernel", "init-oci", "supermachine-agent" */
-	const char *arch;      /**< target architecture, "aarch64" */
+	const char *file_name; /**< "kernel", "init-oci", "supermachine-agent",
+	                            for every architecture */
+	const char *arch;      /**< guest architecture, "aarch64" or "x86_64" */
 	const char *sha256;    /**< SHA-256 of the raw bytes, 64 lowercase hex,
 	                            as the build recorded it (the library never
 	                            computes one at run time) */
@@ -141,7 +205,7 @@ typedef struct smk_asset_info {
 /**
  * Describe an asset.  Never decodes.
  *
- * @param asset  one of SMK_ASSET_*.
+ * @param asset  an asset: SMK_ASSET_* or a value of smk_asset_find().
  * @return a pointer to library-owned storage, or NULL if @p asset is not a
  *         valid smk_asset.
  * @since 0.1.0
@@ -151,7 +215,7 @@ SMK_API const smk_asset_info *smk_asset_get_info(smk_asset asset);
 /**
  * Raw size of an asset in bytes.  Never decodes.
  *
- * @param asset  one of SMK_ASSET_*.
+ * @param asset  SMK_ASSET_* or a value of smk_asset_find().
  * @return the size, or 0 if @p asset is not valid.
  * @since 0.1.0
  */
@@ -165,7 +229,7 @@ SMK_API size_t smk_asset_len(smk_asset asset);
  *
  * @param out_data  receives the buffer on success; untouched on failure.
  * @param out_len   receives the size on success; may be NULL.
- * @param asset     one of SMK_ASSET_*.
+ * @param asset     SMK_ASSET_* or a value of smk_asset_find().
  * @return 0 on success;
  *         -EINVAL if @p asset is invalid or @p out_data is NULL;
  *         -ENOMEM if memory could not be mapped;
@@ -199,7 +263,7 @@ SMK_API int smk_asset_bytes(const unsigned char **out_data, size_t *out_len,
  * Writing a file past RLIMIT_FSIZE raises SIGXFSZ, which by default ends
  * the process; ignore that signal to get -EFBIG instead.
  *
- * @param asset  one of SMK_ASSET_*.
+ * @param asset  SMK_ASSET_* or a value of smk_asset_find().
  * @param dest   path of the file to create or replace.
  * @return 0 on success;
  *         -EINVAL if @p asset is invalid or @p dest is NULL;
@@ -229,8 +293,9 @@ SMK_API int smk_asset_extract_to_with_parents(smk_asset asset,
                                               const char *dest);
 
 /**
- * Extract all assets into @p dir under their file names ("kernel",
- * "init-oci", "supermachine-agent"), creating @p dir and its parents if
+ * Extract the default architecture's set into @p dir under the file names
+ * ("kernel", "init-oci", "supermachine-agent"), creating @p dir and its
+ * parents if
  * missing.  Each file is written atomically as by smk_asset_extract_to();
  * the assets are decoded together so all cores are used.  On failure, files
  * already renamed into place stay (each one complete).
@@ -293,32 +358,59 @@ SMK_API int smk_extract_to_with_parents(const char *dest);
 
 /* ---- Kernel metadata ---------------------------------------------------- */
 
-/** Fields of the arm64 Image header, and the release recorded at build
- *  time.  Owned by the library; fields may be appended.  Since 0.1.0. */
+/** What a VMM needs to know to load a kernel: for an arm64 Image its
+ *  header's fields; for an x86_64 vmlinux its ELF entry points and load
+ *  range.  The release is the one recorded at build time.  Owned by the
+ *  library; fields may be appended.  Since 0.1.0. */
 typedef struct smk_kernel_info {
-	uint64_t text_offset; /**< image load offset from a 2 MiB aligned base */
-	uint64_t image_size;  /**< effective image size, including BSS */
-	uint64_t flags;       /**< bit 0 endianness, bits 1-2 page size, bit 3
-	                           physical placement */
+	uint64_t text_offset; /**< Image: load offset from a 2 MiB aligned
+	                           base; ELF: 0 */
+	uint64_t image_size;  /**< effective image size, including BSS (ELF:
+	                           from the lowest loadable physical address to
+	                           the end of the highest segment in memory) */
+	uint64_t flags;       /**< Image: bit 0 endianness, bits 1-2 page size,
+	                           bit 3 physical placement; ELF: 0 */
 	const char *release;  /**< e.g. "6.12.117", as `uname -r` would say */
+	/* Since 0.3.0: */
+	const char *arch;     /**< "aarch64" or "x86_64" */
+	const char *format;   /**< "Image" (arm64 Image) or "ELF" (vmlinux) */
+	uint64_t entry;       /**< ELF: e_entry, the 64-bit entry (a virtual
+	                           address); Image: 0 (entered at its start) */
+	uint64_t pvh_entry;   /**< ELF: the 32-bit physical PVH entry point
+	                           (Xen note XEN_ELFNOTE_PHYS32_ENTRY), which
+	                           QEMU and Cloud Hypervisor start; 0 if none */
+	uint64_t load_address; /**< ELF: the lowest physical address of a
+	                            loadable segment; Image: 0 */
 } smk_kernel_info;
 
 /**
- * Read the kernel's Image header.  The first call decodes the first bytes
- * of the kernel payload (never the whole of it); later calls return at once.
- * Thread-safe.
- *
- * @param out  receives a pointer to library-owned storage on success.
- * @return 0 on success; -EINVAL if @p out is NULL; -ENOMEM;
- *         SMK_ERR_CORRUPT or SMK_ERR_UNSUPPORTED if the payload cannot be
- *         decoded; SMK_ERR_NOT_IMAGE if it lacks the arm64 Image magic.
+ * Describe the default architecture's kernel; as
+ * smk_kernel_get_info_for(NULL, out).
  * @since 0.1.0
  */
 SMK_API int smk_kernel_get_info(const smk_kernel_info **out);
 
 /**
- * The kernel release string recorded at build time ("6.12.117").  Never
- * decodes.
+ * Describe an architecture's kernel.  The first call for it decodes the
+ * kernel payload's first bytes (an Image's header; a vmlinux's ELF and
+ * program headers and its notes, never the whole kernel); later calls
+ * return at once.  Thread-safe.
+ *
+ * @param arch  as for smk_asset_find(); NULL or "" for the default.
+ * @param out   receives a pointer to library-owned storage on success.
+ * @return 0 on success; -EINVAL if @p out is NULL; SMK_ERR_NO_ARCH;
+ *         -ENOMEM; SMK_ERR_CORRUPT or SMK_ERR_UNSUPPORTED if the payload
+ *         cannot be decoded; SMK_ERR_NOT_IMAGE if it is neither an arm64
+ *         Image nor an ELF vmlinux.
+ * @since 0.3.0
+ */
+SMK_API int smk_kernel_get_info_for(const char *arch,
+                                    const smk_kernel_info **out);
+
+/**
+ * The default architecture's kernel release recorded at build time
+ * ("6.12.117").  Never decodes.  (Other architectures': the release field
+ * of smk_kernel_get_info_for().)
  * @return a static string; empty if the build recorded none.
  * @since 0.1.0
  */
@@ -343,7 +435,8 @@ SMK_API const char *smk_kernel_release(void);
 SMK_API int smk_default_dir(char *out, size_t out_size);
 
 /**
- * Make @p dir hold all assets, complete and current; extract only those
+ * Make @p dir hold the default architecture's set, complete and current
+ * (smk_ensure_set() for another's); extract only those
  * missing, truncated, altered or of the wrong mode.  Creates @p dir (with
  * parents) if needed.
  *
@@ -387,7 +480,7 @@ SMK_API int smk_ensure_assets(const char *dir);
  * xz blocks, every block's check verified).  No digest is computed, and
  * neither the file nor the asset is ever held whole in memory.
  *
- * @param asset  one of SMK_ASSET_*.
+ * @param asset  SMK_ASSET_* or a value of smk_asset_find().
  * @param path   the file.
  * @return 0 if it matches; -EINVAL if @p asset is invalid or @p path is
  *         NULL; -ENOENT and other -errno if it cannot be opened or read;
@@ -403,7 +496,8 @@ SMK_API int smk_ensure_assets(const char *dir);
 SMK_API int smk_verify_file(smk_asset asset, const char *path);
 
 /**
- * Check every asset in @p dir under its file name, as smk_verify_file().
+ * Check the default architecture's set in @p dir (smk_verify_set() for
+ * another's), each asset under its file name, as smk_verify_file().
  * The files' contents are compared together, their xz blocks spread over
  * all cores; none is read unless every asset before it (in smk_asset
  * order) has the right type, size and mode.
@@ -477,6 +571,53 @@ SMK_API int smk_verify_each(int *out_results, size_t count, const char *dir);
  */
 SMK_API int smk_ensure_assets_each(int *out_results, size_t count,
                                    const char *dir);
+
+/* ---- Whole sets, by architecture ---------------------------------------- */
+
+/**
+ * As smk_extract_all_to_each(), for the set of @p arch: its three assets
+ * written into @p dir under the plain file names ("kernel", "init-oci",
+ * "supermachine-agent").
+ *
+ * @param arch  as for smk_asset_find(); NULL or "" for the default.
+ * @param out_results, count, dir  as for smk_extract_all_to_each(), the
+ *              results in kind order (SMK_ASSET_KERNEL first).
+ * @return the codes of smk_extract_all_to_each(), and SMK_ERR_NO_ARCH
+ *         (then every result is SMK_NOT_ATTEMPTED).
+ * @since 0.3.0
+ */
+SMK_API int smk_extract_set_to(const char *arch, int *out_results,
+                               size_t count, const char *dir);
+
+/**
+ * As smk_ensure_assets_each(), for the set of @p arch.  With @p dir NULL,
+ * the default architecture's set goes to smk_default_dir() and another's
+ * to smk_default_dir_for(arch).  A directory keeps one set: ensuring
+ * another architecture's set in it replaces the files.
+ *
+ * @return the codes of smk_ensure_assets_each(), and SMK_ERR_NO_ARCH.
+ * @since 0.3.0
+ */
+SMK_API int smk_ensure_set(const char *arch, int *out_results, size_t count,
+                           const char *dir);
+
+/**
+ * As smk_verify_each(), against the set of @p arch.
+ * @return the codes of smk_verify_each(), and SMK_ERR_NO_ARCH.
+ * @since 0.3.0
+ */
+SMK_API int smk_verify_set(const char *arch, int *out_results, size_t count,
+                           const char *dir);
+
+/**
+ * The default directory of smk_ensure_set() for @p arch: smk_default_dir()
+ * for the default architecture, "<smk_default_dir()>/<arch>" for another
+ * (its canonical name, "aarch64" or "x86_64").
+ *
+ * @return as for smk_default_dir(), and SMK_ERR_NO_ARCH.
+ * @since 0.3.0
+ */
+SMK_API int smk_default_dir_for(const char *arch, char *out, size_t out_size);
 
 /* ---- Errors and version -------------------------------------------------- */
 

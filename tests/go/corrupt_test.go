@@ -44,7 +44,7 @@ func main() {
 func TestDamagedPayload(t *testing.T) {
 	copyDir := filepath.Join(t.TempDir(), "module")
 	run(t, repo, nil, "cp", "-a", moduleDir, copyDir)
-	xz := filepath.Join(copyDir, "payloads", "kernel.xz")
+	xz := filepath.Join(copyDir, "payloads", defaultEntry(t, "kernel").XZ)
 	b, err := os.ReadFile(xz)
 	must(t, err)
 	b[len(b)/2] ^= 0x55

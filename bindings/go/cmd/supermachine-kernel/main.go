@@ -32,9 +32,13 @@ Commands:
                   hold all assets, extracting only what is missing or
                   wrong; prints the directory
   verify DIR      check every asset in DIR: size, mode and every byte
-  info [--json]   describe the embedded assets and the kernel
+  info [--json]   describe the embedded assets and the kernels
   --version       print the version
   --help          print this help
+
+extract, ensure and verify take --arch ARCH (before DIR) for the set
+of another guest architecture (aarch64, x86_64); without it they work
+on the host's set (the library's default architecture).
 `
 
 func main() {
@@ -148,17 +152,61 @@ func (c *cli) report(err error) int {
 	return 1
 }
 
+// takeArch takes a leading "--arch ARCH" (or "--arch=ARCH") off args, as
+// the C CLI does: the set (nil when none was given), the rest, and 0; or
+// the exit status of a usage error.
+func (c *cli) takeArch(args []string) (*smk.ArchSet, []string, int) {
+	var arch string
+	switch {
+	case len(args) >= 1 && strings.HasPrefix(args[0], "--arch="):
+		arch, args = args[0][len("--arch="):], args[1:]
+	case len(args) >= 1 && args[0] == "--arch":
+		if len(args) < 2 {
+			return nil, nil, c.usageError("--arch needs an architecture")
+		}
+		arch, args = args[1], args[2:]
+	default:
+		return nil, args, 0
+	}
+	set, err := smk.ForArch(arch)
+	if arch == "" || err != nil {
+		shown := arch
+		if len(shown) > 64 {
+			shown = shown[:64] // the C CLI's %.64s
+		}
+		return nil, nil, c.usageError(fmt.Sprintf("--arch '%s': no guest set for it here (%s)", shown, strings.Join(smk.Archs(), ", ")))
+	}
+	return set, args, 0
+}
+
+// setOf is the set an --arch named, or the default one.
+func setOf(set *smk.ArchSet) *smk.ArchSet {
+	if set == nil {
+		set, _ = smk.ForArch("")
+	}
+	return set
+}
+
 func (c *cli) extract(args []string) int {
+	set, args, status := c.takeArch(args)
+	if status != 0 {
+		return status
+	}
 	if len(args) != 1 {
 		return c.usageError("extract needs exactly one DIR")
 	}
-	return c.report(smk.ExtractAll(args[0]))
+	return c.report(setOf(set).ExtractAllTo(args[0]))
 }
 
 func (c *cli) ensure(args []string) int {
+	set, args, status := c.takeArch(args)
+	if status != 0 {
+		return status
+	}
 	if len(args) > 1 {
 		return c.usageError("ensure takes at most one DIR")
 	}
+	set = setOf(set)
 	var dir string
 	if len(args) == 1 {
 		dir = args[0]
@@ -170,11 +218,11 @@ func (c *cli) ensure(args []string) int {
 		}
 	} else {
 		var err error
-		if dir, err = smk.DefaultDir(); err != nil {
+		if dir, err = set.DefaultDir(); err != nil {
 			return c.report(err)
 		}
 	}
-	if _, err := smk.EnsureAssets(dir); err != nil {
+	if _, err := set.EnsureAssets(dir); err != nil {
 		return c.report(err)
 	}
 	fmt.Fprintln(c.stdout, dir)
@@ -182,11 +230,16 @@ func (c *cli) ensure(args []string) int {
 }
 
 func (c *cli) verify(args []string) int {
+	set, args, status := c.takeArch(args)
+	if status != 0 {
+		return status
+	}
 	if len(args) != 1 {
 		return c.usageError("verify needs exactly one DIR")
 	}
+	set = setOf(set)
 	dir := args[0]
-	err := smk.Verify(dir)
+	err := set.Verify(dir)
 	fails := failures(err)
 	if len(fails) == 1 && fails[0][0] == dir {
 		// The directory itself: no asset was looked at.
@@ -197,9 +250,9 @@ func (c *cli) verify(args []string) int {
 	for _, f := range fails {
 		byPath[f[0]] = f[1]
 	}
-	// As the C CLI: one line per asset, in asset order: "ok" on stdout,
+	// As the C CLI: one line per asset, in kind order: "ok" on stdout,
 	// or the failure on stderr.
-	for _, info := range smk.Assets() {
+	for _, info := range set.Assets() {
 		path := assetPath(dir, info.FileName)
 		if text, failed := byPath[path]; failed {
 			c.fail(path, text)
@@ -230,11 +283,11 @@ func (c *cli) info(args []string) int {
 	case len(args) != 0:
 		return c.usageError("info takes only --json")
 	}
-	kernel, kerr := smk.KernelInfo()
 	w := c.stdout
-	assets := smk.Assets()
+	assets := smk.AllAssets()
+	archs := smk.Archs()
 	if asJSON {
-		fmt.Fprintf(w, "{\n  \"version\": \"%s\",\n  \"assets\": [\n", smk.Version)
+		fmt.Fprintf(w, "{\n  \"version\": \"%s\",\n  \"default_arch\": %s,\n  \"assets\": [\n", smk.Version, jsonString(smk.DefaultArch()))
 		for i, a := range assets {
 			sep := ","
 			if i+1 == len(assets) {
@@ -243,30 +296,53 @@ func (c *cli) info(args []string) int {
 			fmt.Fprintf(w, "    {\"name\": %s, \"file\": %s, \"size\": %d, \"sha256\": \"%s\", \"mode\": \"%04o\", \"arch\": %s, \"compressed\": %t, \"embedded_size\": %d}%s\n",
 				jsonString(a.Name), jsonString(a.FileName), a.Size, a.SHA256, uint32(a.Mode.Perm()), jsonString(a.Arch), a.Compressed, a.EmbeddedSize, sep)
 		}
-		fmt.Fprintf(w, "  ],\n  \"kernel\": {\"release\": %s", jsonString(smk.KernelRelease()))
-		if kerr == nil {
-			fmt.Fprintf(w, ", \"text_offset\": %d, \"image_size\": %d, \"flags\": %d}\n}\n", kernel.TextOffset, kernel.ImageSize, kernel.Flags)
-		} else {
-			fmt.Fprintf(w, ", \"error\": \"%s\"}\n}\n", codeName(kerr))
-		}
+		fmt.Fprint(w, "  ],\n  \"kernels\": [\n")
 	} else {
 		fmt.Fprintf(w, "%-20s %-19s %10s  %-64s  %-4s  %s\n", "ASSET", "FILE", "SIZE", "SHA256", "MODE", "ARCH")
 		for _, a := range assets {
 			fmt.Fprintf(w, "%-20s %-19s %10d  %-64s  %04o  %s\n", a.Name, a.FileName, a.Size, a.SHA256, uint32(a.Mode.Perm()), a.Arch)
 		}
-		fmt.Fprintf(w, "\nkernel release %s", smk.KernelRelease())
-		if kerr == nil {
-			fmt.Fprintf(w, ", text_offset 0x%x, image_size %d, flags 0x%x\n", kernel.TextOffset, kernel.ImageSize, kernel.Flags)
+		fmt.Fprint(w, "\n")
+	}
+	// One kernel per architecture, the default one first.
+	status := 0
+	for i, arch := range archs {
+		set, _ := smk.ForArch(arch)
+		k, err := set.KernelInfo()
+		if asJSON {
+			fmt.Fprintf(w, "    {\"arch\": %s, \"release\": ", jsonString(arch))
+			if err == nil {
+				fmt.Fprintf(w, "%s, \"format\": \"%s\", \"text_offset\": %d, \"image_size\": %d, \"flags\": %d, \"entry\": %d, \"pvh_entry\": %d, \"load_address\": %d}",
+					jsonString(k.Release), k.Format, k.TextOffset, k.ImageSize, k.Flags, k.Entry, k.PVHEntry, k.LoadAddress)
+			} else {
+				fmt.Fprintf(w, "\"\", \"error\": \"%s\"}", codeName(err))
+			}
+			sep := ","
+			if i+1 == len(archs) {
+				sep = ""
+			}
+			fmt.Fprintf(w, "%s\n", sep)
 		} else {
-			fmt.Fprint(w, "\n")
+			switch {
+			case err != nil:
+				fmt.Fprintf(w, "kernel %s: %s\n", arch, failures(err)[0][1])
+			case k.Format == "ELF":
+				fmt.Fprintf(w, "kernel %s: release %s, ELF vmlinux, entry 0x%x, pvh_entry 0x%x, load_address 0x%x, image_size %d\n",
+					arch, k.Release, k.Entry, k.PVHEntry, k.LoadAddress, k.ImageSize)
+			default:
+				fmt.Fprintf(w, "kernel %s: release %s, arm64 Image, text_offset 0x%x, image_size %d, flags 0x%x\n",
+					arch, k.Release, k.TextOffset, k.ImageSize, k.Flags)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(c.stderr, "%s: %s kernel payload: %s\n", prog, arch, failures(err)[0][1])
+			status = 1
 		}
 	}
-	if kerr != nil {
-		f := failures(kerr)[0]
-		fmt.Fprintf(c.stderr, "%s: kernel payload: %s\n", prog, f[1])
-		return 1
+	if asJSON {
+		fmt.Fprint(w, "  ]\n}\n")
 	}
-	return 0
+	return status
 }
 
 // codeName is the symbolic name of the code behind err ("SMK_ERR_CORRUPT",

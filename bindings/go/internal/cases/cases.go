@@ -1,5 +1,5 @@
-// Package cases reads tests/conformance/cases.json, the extract and verify
-// cases every binding's tests run, for the Go tests of the cgo binding and
+// Package cases reads tests/conformance/cases.json, the extract, verify
+// and architecture cases every binding's tests run, for the Go tests of the cgo binding and
 // of the pure-Go path. Test support only: nothing outside the tests
 // imports it.
 package cases
@@ -34,14 +34,30 @@ type Verify struct {
 	Bytes                  bool
 }
 
+// Arch is an architecture of the "architectures" section.
+type Arch struct {
+	Arch         string
+	Aliases      []string
+	KernelFormat string `json:"kernel_format"`
+}
+
+// Architectures is the "architectures" section: the architectures a build
+// may embed, the host names mapped onto them, names no call accepts.
+type Architectures struct {
+	Known   []Arch
+	Host    map[string]string
+	Unknown []string
+}
+
 // File is the whole of cases.json.
 type File struct {
 	Assets []struct {
 		Asset, File, Mode string
 	}
-	Extract    []Extract
-	Verify     []Verify
-	ErrorCodes map[string]int `json:"error_codes"`
+	Extract       []Extract
+	Verify        []Verify
+	ErrorCodes    map[string]int `json:"error_codes"`
+	Architectures Architectures
 }
 
 // Parse decodes cases.json, with the paths of its "bytes" cases turned

@@ -196,38 +196,54 @@ func TestVerifyAgreesWithC(t *testing.T) {
 	}
 }
 
-func TestKernelHeaderAgreesWithC(t *testing.T) {
+func TestKernelInfoAgreesWithC(t *testing.T) {
 	cli := cCLI(t)
 	out, e, st := runCLI(t, cli, "info", "--json")
 	if st != 0 {
 		t.Fatal(e)
 	}
 	var info struct {
-		Assets []struct {
+		DefaultArch string `json:"default_arch"`
+		Assets      []struct {
 			Name   string `json:"name"`
+			Arch   string `json:"arch"`
 			Size   int64  `json:"size"`
 			SHA256 string `json:"sha256"`
 		} `json:"assets"`
-		Kernel struct {
-			TextOffset uint64 `json:"text_offset"`
-			ImageSize  uint64 `json:"image_size"`
-			Flags      uint64 `json:"flags"`
-		} `json:"kernel"`
+		Kernels []struct {
+			Arch        string `json:"arch"`
+			Format      string `json:"format"`
+			TextOffset  uint64 `json:"text_offset"`
+			ImageSize   uint64 `json:"image_size"`
+			Flags       uint64 `json:"flags"`
+			Entry       uint64 `json:"entry"`
+			PVHEntry    uint64 `json:"pvh_entry"`
+			LoadAddress uint64 `json:"load_address"`
+		} `json:"kernels"`
 	}
 	if err := json.Unmarshal([]byte(out), &info); err != nil {
 		t.Fatal(err)
 	}
-	kernel := payloadNamed(t, "kernel")
+	if info.DefaultArch != testArchs(t)[0] {
+		t.Errorf("the C CLI's default architecture is %s, this test's %s", info.DefaultArch, testArchs(t)[0])
+	}
 	for _, a := range info.Assets {
-		p := payloadNamed(t, a.Name)
+		p := archPayloadNamed(t, a.Arch, a.Name)
 		if a.Size != p.Size || a.SHA256 != p.SHA256 {
-			t.Fatalf("the C CLI embeds other payloads than %s", p.Name)
+			t.Fatalf("the C CLI embeds other payloads than %s %s", a.Arch, p.Name)
 		}
 	}
-	textOffset, imageSize, flags, rc := KernelHeader(kernel)
-	wantCode(t, "KernelHeader", rc, 0)
-	if textOffset != info.Kernel.TextOffset || imageSize != info.Kernel.ImageSize || flags != info.Kernel.Flags {
-		t.Fatalf("Go %d %d %d, C %+v", textOffset, imageSize, flags, info.Kernel)
+	if len(info.Kernels) != len(testArchs(t)) {
+		t.Fatalf("the C CLI describes %d kernels, the manifest has %d", len(info.Kernels), len(testArchs(t)))
+	}
+	for _, c := range info.Kernels {
+		k, rc := KernelInfo(archPayloadNamed(t, c.Arch, "kernel"))
+		wantCode(t, c.Arch+" KernelInfo", rc, 0)
+		want := Kernel{Format: c.Format, TextOffset: c.TextOffset, ImageSize: c.ImageSize, Flags: c.Flags,
+			Entry: c.Entry, PVHEntry: c.PVHEntry, LoadAddress: c.LoadAddress}
+		if k != want {
+			t.Errorf("%s: Go %+v, C %+v", c.Arch, k, want)
+		}
 	}
 }
 

@@ -514,3 +514,66 @@ func decodePrefix(p *Payload, out []byte) int {
 	}
 	return xzCode(err)
 }
+
+// decodeRange decodes the payload's bytes [offset, offset+len(out)) into
+// out, decoding only the xz blocks that hold them, each on its own with
+// its check verified (smk_decode_range): 0, ErrSize if the range passes
+// the end, or the codes of decoding. A payload not laid out as one stream
+// of indexed blocks is decoded from its start up to the end of the range.
+func decodeRange(p *Payload, offset uint64, out []byte) int {
+	size := uint64(p.Size)
+	if offset > size || uint64(len(out)) > size-offset {
+		return ErrSize
+	}
+	if offset == 0 {
+		return decodePrefix(p, out)
+	}
+	end := offset + uint64(len(out))
+	t := &target{p: p, mode: modeMemory, fd: -1}
+	var items []item
+	rc := plan(t, &items)
+	switch {
+	case rc != 0:
+		return rc
+	case len(items) > 0 && items[0].kind == itemBlock:
+		for i := range items {
+			it := &items[i]
+			from, to := uint64(it.outOff), uint64(it.outOff+it.outSize)
+			if to <= offset || from >= end {
+				continue
+			}
+			if rc := decodeBlockPart(it, offset, out); rc != 0 {
+				return rc
+			}
+		}
+		return 0
+	}
+	prefix := make([]byte, end)
+	if rc := decodePrefix(p, prefix); rc != 0 {
+		return rc
+	}
+	copy(out, prefix[offset:])
+	return 0
+}
+
+// decodeBlockPart copies what the block decodes of the range out stands
+// for (from offset on), decoding the block alone into a buffer of its own
+// (decode_block_part).
+func decodeBlockPart(it *item, offset uint64, out []byte) int {
+	t := &target{p: it.t.p, mode: modeMemory, fd: -1, mem: make([]byte, it.outSize)}
+	one := *it
+	one.t = t
+	one.outOff = 0
+	var bufs buffers
+	rc := decodeBlock(&one, &bufs)
+	if rc == 0 && t.failed() {
+		rc = t.code()
+	}
+	if rc != 0 {
+		return rc
+	}
+	from := max(offset, uint64(it.outOff))
+	to := min(offset+uint64(len(out)), uint64(it.outOff+it.outSize))
+	copy(out[from-offset:to-offset], t.mem[from-uint64(it.outOff):])
+	return 0
+}

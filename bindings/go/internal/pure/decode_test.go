@@ -51,7 +51,7 @@ func modeName(m decodeMode) string {
 
 func TestDecodeMatchesManifestAndXZ(t *testing.T) {
 	_, err := exec.LookPath("xz")
-	for _, p := range loadPayloads(t) {
+	for _, p := range allPayloads(t) { // every architecture's
 		b, rc := Bytes(p)
 		wantCode(t, p.Name, rc, 0)
 		if int64(len(b)) != p.Size || sha256Hex(b) != p.SHA256 {
@@ -75,8 +75,8 @@ func TestDecodeMatchesManifestAndXZ(t *testing.T) {
 func TestPlanUsesTheIndex(t *testing.T) {
 	// The manifest's xz flags cut every 1 MiB of input into a block.
 	const blockSize = 1 << 20
-	for _, name := range []string{"kernel", "init_oci", "supermachine_agent"} {
-		p := payloadNamed(t, name)
+	for _, p := range allPayloads(t) {
+		name := p.Name
 		var items []item
 		wantCode(t, name, planBlocks(&target{p: p}, &items), 0)
 		if want := int((p.Size + blockSize - 1) / blockSize); len(items) != want {

@@ -5,6 +5,7 @@ package pure
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -30,7 +31,16 @@ func TestDifferentialDecode(t *testing.T) {
 	tmp := t.TempDir()
 	harness := filepath.Join(tmp, "cdecode")
 	core := filepath.Join(repoRoot, "core")
-	cc := exec.Command("cc", "-std=c99", "-O2", "-I", filepath.Join(core, "include"),
+	// kernel_info.c's table, of the one payload the harness parses.
+	stubs := filepath.Join(tmp, "stubs")
+	if err := os.MkdirAll(stubs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stub := "#define SMK_PAYLOAD_ARCH_COUNT 1\n#define SMK_PAYLOAD_COUNT 1\n#define SMK_PAYLOADS(X) X(ONE, ONE, KERNEL)\n"
+	if err := os.WriteFile(filepath.Join(stubs, "smk_payloads.h"), []byte(stub), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cc := exec.Command("cc", "-std=c99", "-O2", "-I", stubs, "-I", filepath.Join(core, "include"),
 		"-I", filepath.Join(core, "src"), filepath.Join("testdata", "cdecode.c"),
 		filepath.Join(core, "src", "decode.c"), "-llzma", "-lpthread", "-o", harness)
 	if out, err := cc.CombinedOutput(); err != nil {
@@ -43,10 +53,11 @@ func TestDifferentialDecode(t *testing.T) {
 		raw  []byte
 	}
 	var sources []source
-	for _, name := range []string{"init_oci", "supermachine_agent"} {
-		p := payloadNamed(t, name)
-		raw := cleanBytes(t, name)
-		sources = append(sources, source{name, p, raw})
+	for _, arch := range testArchs(t) {
+		for _, name := range []string{"init_oci", "supermachine_agent"} {
+			p := archPayloadNamed(t, arch, name)
+			sources = append(sources, source{arch + " " + name, p, cleanBytesOf(t, p)})
+		}
 	}
 	// A multi-block payload small enough for many cases: init-oci in
 	// 32 KiB blocks, made by xz(1) when there is one.
@@ -63,10 +74,6 @@ func TestDifferentialDecode(t *testing.T) {
 		sources = append(sources, source{"init_oci-32k-blocks", variant(p, data, p.Size), raw})
 	}
 
-	// The kernel: 1 MiB blocks with their sizes in the headers; a few
-	// cases, as each costs a whole decode.
-	kernel := payloadNamed(t, "kernel")
-	kraw := cleanBytes(t, kernel.Name)
 	type tcase struct {
 		what string
 		mode string
@@ -79,8 +86,11 @@ func TestDifferentialDecode(t *testing.T) {
 	for _, s := range sources {
 		data := s.p.Data
 		n := len(data)
+		// One range past the first block's start: decoded from the
+		// blocks that hold it, or from the start where there is no index.
+		rangeMode := fmt.Sprintf("range@%d+%d", s.p.Size/3, min(5000, s.p.Size-s.p.Size/3))
 		add := func(what string, d []byte, size int64) {
-			for _, mode := range []string{"mem", "file", "compare", "prefix64"} {
+			for _, mode := range []string{"mem", "file", "compare", "prefix64", rangeMode, "kinfo"} {
 				cases = append(cases, tcase{s.name + ": " + what, mode, d, size, s.raw})
 			}
 		}
@@ -144,7 +154,13 @@ func TestDifferentialDecode(t *testing.T) {
 		cases = append(cases, tcase{s.name + ": compare with a short file", "compare", data, s.p.Size, s.raw[:len(s.raw)/2]})
 	}
 
-	{
+	// The kernels: 1 MiB blocks with their sizes in the headers; a few
+	// cases, as each costs a whole decode (the default architecture's in
+	// every mode, the others' in memory); the ranges
+	// kernel_info reads, and kinfo.
+	for ai, arch := range testArchs(t) {
+		kernel := archPayloadNamed(t, arch, "kernel")
+		kraw := cleanBytesOf(t, kernel)
 		d := kernel.Data
 		n := len(d)
 		flip := func(pos int) []byte {
@@ -158,6 +174,19 @@ func TestDifferentialDecode(t *testing.T) {
 		for _, it := range items[:4] {
 			b5 += len(it.block)
 		}
+		modes := []string{"mem", "file", "compare"}
+		if ai > 0 {
+			modes = []string{"mem"}
+		}
+		ranges := []string{"range@64+280", fmt.Sprintf("range@%d+32", 1<<20-16), fmt.Sprintf("range@%d+1", kernel.Size-1),
+			fmt.Sprintf("range@%d+2", kernel.Size-1), "kinfo"}
+		if f, err := elf.NewFile(bytes.NewReader(kraw)); err == nil {
+			for _, p := range f.Progs {
+				if p.Type == elf.PT_NOTE {
+					ranges = append(ranges, fmt.Sprintf("range@%d+%d", p.Off, p.Filesz))
+				}
+			}
+		}
 		for _, k := range []struct {
 			what string
 			data []byte
@@ -167,14 +196,29 @@ func TestDifferentialDecode(t *testing.T) {
 			{"flip in block 3", flip(n / 3), kernel.Size},
 			{"flip in block 5 header", flip(b5 + 3), kernel.Size},
 			{"flip in block 5 check", flip(b5 - 1), kernel.Size},
+			{"flip in block 0", flip(streamHeaderSize + len(items[0].block)/2), kernel.Size},
 			{"cut to half", d[:n/2], kernel.Size},
 			{"footer cut", d[:n-12], kernel.Size},
 			{"padded", append(append([]byte(nil), d...), 0, 0, 0, 0), kernel.Size},
 			{"size+1", d, kernel.Size + 1},
 		} {
-			for _, mode := range []string{"mem", "file", "compare"} {
-				cases = append(cases, tcase{"kernel: " + k.what, mode, k.data, k.size, kraw})
+			for _, mode := range modes {
+				cases = append(cases, tcase{arch + " kernel: " + k.what, mode, k.data, k.size, kraw})
 			}
+			for _, mode := range ranges {
+				if k.what == "padded" && strings.HasPrefix(mode, "range@") && mode != "range@64+280" {
+					continue // the sequential path: each a whole decode
+				}
+				cases = append(cases, tcase{arch + " kernel: " + k.what, mode, k.data, k.size, kraw})
+			}
+		}
+	}
+	// Kernels made here: ELF headers, program headers and notes, good and
+	// bad, in small blocks and large.
+	for _, c := range elfCases() {
+		for _, bs := range []int64{1 << 20, 4096} {
+			p := xzPayload(t, c.raw, bs)
+			cases = append(cases, tcase{fmt.Sprintf("ELF %s, blocks of %d", c.what, bs), "kinfo", p.Data, p.Size, nil})
 		}
 	}
 	// Run the C side once over all cases.
@@ -249,6 +293,17 @@ func TestDifferentialDecode(t *testing.T) {
 			h := make([]byte, 64)
 			goRC = decodePrefix(p, h)
 			goBytes = h
+		case "kinfo":
+			var k Kernel
+			k, goRC = KernelInfo(p)
+			goBytes = []byte(fmt.Sprintf("%s %d %d %d %d %d %d\n", k.Format, k.TextOffset, k.ImageSize, k.Flags, k.Entry, k.PVHEntry, k.LoadAddress))
+		default:
+			var off, n uint64
+			if _, err := fmt.Sscanf(c.mode, "range@%d+%d", &off, &n); err != nil {
+				t.Fatalf("mode %q", c.mode)
+			}
+			goBytes = make([]byte, n)
+			goRC = decodeRange(p, off, goBytes)
 		}
 		if goRC != cCodes[i] {
 			if known := knownDeviation(c.mode, goRC, cCodes[i]); known != "" {
@@ -280,7 +335,10 @@ func TestDifferentialDecode(t *testing.T) {
 // payload.
 func knownDeviation(mode string, goRC, cRC int) string {
 	switch {
-	case mode == "prefix64" && goRC == ErrCorrupt && cRC == 0:
+	case (mode == "prefix64" || mode == "kinfo" || strings.HasPrefix(mode, "range@")) && goRC == ErrCorrupt && cRC == 0,
+		mode == "kinfo" && goRC == ErrCorrupt && cRC == ErrNotImage:
+		// (kinfo: C reads a damaged header, which then is no kernel's;
+		// range: a payload with no index is decoded from its start.)
 		return "prefix of a damaged payload: the xz package decodes ahead and finds damage past the prefix"
 	}
 	return ""

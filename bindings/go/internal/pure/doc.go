@@ -5,8 +5,9 @@
 // block-parallel xz decoding of the embedded payloads (Bytes), atomic
 // extraction (ExtractTo, ExtractToWithParents, ExtractAll), ensure with
 // the core's lock and stamp (Ensure, DefaultDir), byte-for-byte
-// verification (VerifyFile, Verify) and the arm64 Image header
-// (KernelHeader).
+// verification (VerifyFile, Verify) and the kernel's description
+// (KernelInfo: an arm64 Image's header, or an ELF vmlinux's load range,
+// entry and PVH note, decoding only the xz blocks that hold them).
 //
 // It mirrors core/src/*.c call for call and returns the same codes: 0, a
 // negative errno, or one of the Err* constants (the SMK_ERR_* values), so
@@ -35,14 +36,18 @@
 //   - Check IDs: a stream header naming a reserved check ID (2, 3, 5-9,
 //     11-15) is ErrUnsupported; liblzma decodes such a stream without
 //     verifying its check.
-//   - KernelHeader of a payload damaged past its first 64 bytes but within
-//     its first block: the xz package decodes ahead and reports
-//     ErrCorrupt, where liblzma has stopped after 64 bytes and succeeds.
+//   - KernelInfo of a payload damaged past the bytes it reads but within
+//     the xz data it decodes them from (the first block, or everything up
+//     to them when there is no index): the xz package decodes ahead and
+//     reports ErrCorrupt, where liblzma has stopped after those bytes and
+//     succeeds (or, having read a damaged header, says ErrNotImage).
 //   - A path holding a NUL byte, which a C string cannot, is -EINVAL.
 //
-// testdata/cdecode.c drives core/src/decode.c with arbitrary data; with
-// SMK_C_DIFF=1, TestDifferentialDecode compares both decoders' codes over
-// some 6000 damaged payloads in every mode and finds no difference beyond
-// the two listed above. With SMK_C_CLI naming the C CLI, the tests also
+// testdata/cdecode.c drives core/src/decode.c and kernel_info.c's parser
+// with arbitrary data; with SMK_C_DIFF=1, TestDifferentialDecode compares
+// both implementations' codes over some 15000 damaged payloads of both
+// architectures in every mode (decoding whole, a prefix, a range, and
+// describing a kernel, damaged or made up) and finds no difference beyond
+// those listed above. With SMK_C_CLI naming the C CLI, the tests also
 // check interoperation with it (stamps, concurrent ensure, verify, info).
 package pure

@@ -274,13 +274,15 @@ func Ensure(ps []*Payload, dir string) (results []int, rc int) {
 // smk_default_dir: a longer path is -ERANGE there.
 const maxDefaultDir = 4096
 
-// DefaultDir is smk_default_dir for the given version string:
+// DefaultDir is smk_default_dir_for for the given version string:
 // "$XDG_CACHE_HOME/supermachine-kernel/<version>" when XDG_CACHE_HOME is
 // an absolute path, else "$HOME/.cache/supermachine-kernel/<version>"
-// (HOME when absolute, else the user database's home directory). Returns
-// -ENOENT if no home directory can be found, -ERANGE if the path would
-// not fit the core's 4096-byte buffer.
-func DefaultDir(version string) (string, int) {
+// (HOME when absolute, else the user database's home directory), with
+// "/<arch>" appended when arch is not "" (the default directory of an
+// architecture other than the default one). Returns -ENOENT if no home
+// directory can be found, -ERANGE if the path would not fit the core's
+// 4096-byte buffer.
+func DefaultDir(version, arch string) (string, int) {
 	base := os.Getenv("XDG_CACHE_HOME")
 	suffix := ""
 	// The XDG spec says to ignore relative values.
@@ -292,6 +294,9 @@ func DefaultDir(version string) (string, int) {
 		suffix = "/.cache"
 	}
 	dir := base + suffix + "/supermachine-kernel/" + version
+	if arch != "" {
+		dir += "/" + arch
+	}
 	if len(dir) >= maxDefaultDir {
 		return "", codeERANGE
 	}

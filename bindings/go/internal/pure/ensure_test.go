@@ -303,7 +303,7 @@ func TestDefaultDir(t *testing.T) {
 	} {
 		os.Setenv("XDG_CACHE_HOME", tc.xdg)
 		os.Setenv("HOME", tc.home)
-		got, rc := DefaultDir("1.2.3")
+		got, rc := DefaultDir("1.2.3", "")
 		wantCode(t, "DefaultDir", rc, 0)
 		if got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)
@@ -312,11 +312,11 @@ func TestDefaultDir(t *testing.T) {
 	// HOME relative or unset: the user database.
 	os.Setenv("XDG_CACHE_HOME", "")
 	os.Setenv("HOME", "relative")
-	got, rc := DefaultDir("1.2.3")
+	got, rc := DefaultDir("1.2.3", "")
 	if rc == 0 && !strings.HasPrefix(got, "/") {
 		t.Errorf("got %q", got)
 	}
 	os.Setenv("XDG_CACHE_HOME", "/"+strings.Repeat("x", 4096))
-	_, rc = DefaultDir("1.2.3")
+	_, rc = DefaultDir("1.2.3", "")
 	wantCode(t, "too long", rc, -int(syscall.ERANGE))
 }

@@ -28,11 +28,14 @@ const (
 	// ErrUnsupported: the payload uses an xz feature the decoder does not
 	// support. SMK_ERR_UNSUPPORTED.
 	ErrUnsupported = -10006
-	// ErrNotImage: the kernel payload is not an arm64 Linux Image.
-	// SMK_ERR_NOT_IMAGE.
+	// ErrNotImage: the kernel payload is neither an arm64 Linux Image
+	// nor an ELF vmlinux. SMK_ERR_NOT_IMAGE.
 	ErrNotImage = -10007
 	// ErrInternal: an internal invariant failed. SMK_ERR_INTERNAL.
 	ErrInternal = -10008
+	// ErrNoArch: no set embedded for an architecture. SMK_ERR_NO_ARCH
+	// (the root package's: this package works on the sets it is given).
+	ErrNoArch = -10009
 )
 
 // NotAttempted is the per-asset result of ExtractAll, Verify and Ensure

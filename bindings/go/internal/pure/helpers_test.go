@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ type manifestAsset struct {
 	File   string `json:"file"`
 	XZ     string `json:"xz"`
 	Mode   string `json:"mode"`
+	Arch   string `json:"arch"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256"`
 }
@@ -35,10 +37,19 @@ type manifestAsset struct {
 var (
 	payloadsOnce sync.Once
 	payloadsErr  error
-	testPayloads []*Payload
+	// testSets are the manifest's sets, by architecture, in kind order;
+	// testArchList the architectures, the default first (hostArch's when
+	// the manifest has it, as the C CLI of this host has), then the
+	// others in manifest order.
+	testSets     map[string][]*Payload
+	testArchList []string
 )
 
-func loadPayloads(t testing.TB) []*Payload {
+// hostArch is the architecture of GOARCH's hosts (the C core's and the
+// root package's default when embedded).
+var hostArch = map[string]string{"amd64": "x86_64", "arm64": "aarch64"}[runtime.GOARCH]
+
+func loadSets(t testing.TB) {
 	t.Helper()
 	payloadsOnce.Do(func() {
 		dir := filepath.Join(repoRoot, "payloads")
@@ -48,11 +59,18 @@ func loadPayloads(t testing.TB) []*Payload {
 			return
 		}
 		var m struct {
+			Format int             `json:"format"`
 			Assets []manifestAsset `json:"assets"`
 		}
 		if payloadsErr = json.Unmarshal(raw, &m); payloadsErr != nil {
 			return
 		}
+		if m.Format != 2 {
+			payloadsErr = fmt.Errorf("manifest format %d, want 2", m.Format)
+			return
+		}
+		testSets = map[string][]*Payload{}
+		var archs []string
 		for _, a := range m.Assets {
 			data, err := os.ReadFile(filepath.Join(dir, a.XZ))
 			if err != nil {
@@ -64,26 +82,75 @@ func loadPayloads(t testing.TB) []*Payload {
 				payloadsErr = err
 				return
 			}
-			testPayloads = append(testPayloads, &Payload{
+			if _, ok := testSets[a.Arch]; !ok {
+				archs = append(archs, a.Arch)
+			}
+			testSets[a.Arch] = append(testSets[a.Arch], &Payload{
 				Name: a.Name, FileName: a.File, Mode: uint32(mode),
 				Size: a.Size, SHA256: a.SHA256, Data: data,
 			})
+		}
+		def := archs[0]
+		if _, ok := testSets[hostArch]; ok {
+			def = hostArch
+		}
+		testArchList = []string{def}
+		for _, a := range archs {
+			if a != def {
+				testArchList = append(testArchList, a)
+			}
 		}
 	})
 	if payloadsErr != nil {
 		t.Fatalf("payloads: %v", payloadsErr)
 	}
-	return testPayloads
 }
 
+// loadPayloads is the default architecture's set, in kind order.
+func loadPayloads(t testing.TB) []*Payload {
+	t.Helper()
+	loadSets(t)
+	return testSets[testArchList[0]]
+}
+
+// testArchs are the manifest's architectures, the default first.
+func testArchs(t testing.TB) []string {
+	t.Helper()
+	loadSets(t)
+	return testArchList
+}
+
+// archPayloads is an architecture's set, in kind order.
+func archPayloads(t testing.TB, arch string) []*Payload {
+	t.Helper()
+	loadSets(t)
+	return testSets[arch]
+}
+
+// allPayloads is every payload of every set, the default set first.
+func allPayloads(t testing.TB) []*Payload {
+	var out []*Payload
+	for _, a := range testArchs(t) {
+		out = append(out, archPayloads(t, a)...)
+	}
+	return out
+}
+
+// payloadNamed is the default architecture's payload of that name.
 func payloadNamed(t testing.TB, name string) *Payload {
 	t.Helper()
-	for _, p := range loadPayloads(t) {
+	return archPayloadNamed(t, testArchs(t)[0], name)
+}
+
+// archPayloadNamed is an architecture's payload of that name.
+func archPayloadNamed(t testing.TB, arch, name string) *Payload {
+	t.Helper()
+	for _, p := range archPayloads(t, arch) {
 		if p.Name == name {
 			return p
 		}
 	}
-	t.Fatalf("no payload %q", name)
+	t.Fatalf("no %s payload %q", arch, name)
 	return nil
 }
 
@@ -121,6 +188,8 @@ func codeName(rc int) string {
 		return "SMK_ERR_NOT_IMAGE"
 	case ErrInternal:
 		return "SMK_ERR_INTERNAL"
+	case ErrNoArch:
+		return "SMK_ERR_NO_ARCH"
 	case NotAttempted:
 		return "NOT_ATTEMPTED"
 	}
@@ -237,21 +306,27 @@ func mappingReadOnly(t testing.TB, b []byte) bool {
 
 var (
 	cleanMu    sync.Mutex
-	cleanCache = map[string][]byte{}
+	cleanCache = map[*Payload][]byte{}
 )
 
-// cleanBytes is the decoded payload of that name, decoded once.
+// cleanBytes is the decoded default payload of that name, decoded once.
 func cleanBytes(t testing.TB, name string) []byte {
+	t.Helper()
+	return cleanBytesOf(t, payloadNamed(t, name))
+}
+
+// cleanBytesOf is a payload of the manifest decoded, once.
+func cleanBytesOf(t testing.TB, p *Payload) []byte {
 	t.Helper()
 	cleanMu.Lock()
 	defer cleanMu.Unlock()
-	if b, ok := cleanCache[name]; ok {
+	if b, ok := cleanCache[p]; ok {
 		return b
 	}
-	b, rc := Bytes(payloadNamed(t, name))
+	b, rc := Bytes(p)
 	if rc != 0 {
-		t.Fatalf("%s: %s", name, codeName(rc))
+		t.Fatalf("%s: %s", p.Name, codeName(rc))
 	}
-	cleanCache[name] = b
+	cleanCache[p] = b
 	return b
 }
