@@ -3,9 +3,11 @@
 
 Takes the kernel, init-oci and the agent from --assets DIR, or extracts
 them (through the library's CLI when --cli is given, else by decoding
-payloads/*.xz), builds an initramfs around a busybox image, boots
-qemu-system-aarch64 -M virt, and drives the agent
-over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
+payloads/*.xz), for one architecture (--arch; aarch64 unless told), builds
+an initramfs around that architecture's busybox image, boots it on a QEMU
+machine (--machine: aarch64 on `virt`, x86_64 on `microvm` with
+virtio-mmio devices or `q35` with virtio-pci; tests/boot/guest.py), and
+drives the agent over virtio-serial: uname, overlay root, file round trip, stdin, non-zero
 exit, timeout, malformed frame; hostile commands (output over the cap, a
 command ignoring SIGTERM, a setsid'd daemon) and hostile clients (a
 disconnect during an EXEC and mid-frame, a flood), then lets the entrypoint exit with a chosen
@@ -14,7 +16,7 @@ Then three short boots: the image root on an ext4 virtio-blk disk, a
 malformed image config and a missing entrypoint (each must end in one
 SUPERMACHINE_ERROR line and a power-off, never a hang).
 
-Exit status 77 means "skipped" (QEMU missing outside CI).
+Exit status 77 means "skipped" (QEMU or busybox missing outside CI).
 """
 import argparse
 import os
@@ -30,7 +32,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 import assets  # noqa: E402
 from agent_client import (AgentClient, AgentOSError, E_BAD_MAGIC, T_ERROR, T_EXEC, T_HELLO,  # noqa: E402
                           T_REPLY, T_WRITE_FILE, decode_error, encode_exec, encode_frame)
-from guest import BUSYBOX, Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
+import guest as guests  # noqa: E402
+from guest import Guest, build_ext4, build_initramfs, build_rootfs  # noqa: E402
 
 ENTRYPOINT_STATUS = 7
 
@@ -55,10 +58,10 @@ def check(cond, what):
     print(f"ok: {what}")
 
 
-def drive(agent):
+def drive(agent, arch):
     """Every request the issue lists, over one connection."""
     r = agent.exec(["uname", "-m"], env={"PATH": "/bin"})
-    check(r.exit_code == 0 and r.stdout == b"aarch64\n", f"uname -m -> aarch64 (got {r.stdout!r})")
+    check(r.exit_code == 0 and r.stdout == f"{arch}\n".encode(), f"uname -m -> {arch} (got {r.stdout!r})")
 
     r = agent.exec(["grep", " / ", "/proc/mounts"], env={"PATH": "/bin"})
     check(r.stdout.startswith(b"overlay / overlay"), f"/ is an overlay ({r.stdout!r})")
@@ -111,7 +114,7 @@ def gone(agent, pid):
 
 def hostile_commands(agent):
     """PROTOCOL.md, EXEC: the output cap, the SIGTERM grace, nothing outlives
-    an EXEC -- on the real kernel and the aarch64 agent."""
+    an EXEC -- on the real kernel and the guest's agent."""
     r = agent.exec(["yes"], env=PATH, timeout_ms=20000)
     check(not r.timed_out and r.signal == 13 and r.stdout_truncated and len(r.stdout) == 4 << 20,
           f"output over 4 MiB: 4 MiB kept, the command gets SIGPIPE (signal {r.signal})")
@@ -170,16 +173,18 @@ def hostile_clients(guest, agent):
     return agent
 
 
-def boot_to_power_off(work, name, kernel, init_oci, agent, config, rootfs=None,
+def boot_to_power_off(work, name, machine, accel, kernel, init_oci, agent, config, rootfs=None,
                       append="", disk=None):
     """Boot a guest that needs no host interaction; return its console."""
     os.mkdir(os.path.join(work, name))
     initrd = os.path.join(work, name, "initramfs.cpio")
     build_initramfs(initrd, init_oci, agent, config, rootfs)
-    with Guest(os.path.join(work, name), kernel, initrd, append, disk) as guest:
+    with Guest(os.path.join(work, name), kernel, initrd, append, disk,
+               machine=machine, accel=accel) as guest:
         status = guest.wait_exit(30)
         console = guest.console()
-    check(status == 0 and "reboot: Power down" in console, f"{name}: the VM powered itself off")
+    check(status == 0 and machine.power_off in console,
+          f"{name}: the VM powered itself off ({machine.power_off!r})")
     return console
 
 
@@ -188,21 +193,21 @@ def error_line(console):
     return lines[0] if len(lines) == 1 and "SUPERMACHINE_EXIT" not in console else None
 
 
-def failure_boots(work, kernel, init_oci, agent, rootfs):
+def failure_boots(work, machine, accel, kernel, init_oci, agent, rootfs):
     disk = os.path.join(work, "rootfs.ext4")
     build_ext4(disk, rootfs)
     on_disk = {"config": {"Entrypoint": ["/bin/sh", "-c", "test -f /etc/image-release && exit 5"]}}
-    console = boot_to_power_off(work, "ext4-disk", kernel, init_oci, agent, on_disk,
+    console = boot_to_power_off(work, "ext4-disk", machine, accel, kernel, init_oci, agent, on_disk,
                                 append="smk.rootdev=/dev/vda", disk=disk)
     check("SUPERMACHINE_EXIT code=5" in console, "image root from an ext4 virtio-blk disk (smk.rootdev)")
 
-    console = boot_to_power_off(work, "bad-config", kernel, init_oci, agent,
+    console = boot_to_power_off(work, "bad-config", machine, accel, kernel, init_oci, agent,
                                 b'{"config": {"Entrypoint": ["/bin/sh",]}}', rootfs)
     line = error_line(console)
     check(line is not None and "config.json" in line, f"malformed config: one error line ({line})")
 
     missing = {"config": {"Entrypoint": ["/bin/no-such-program"]}}
-    console = boot_to_power_off(work, "no-entrypoint", kernel, init_oci, agent, missing, rootfs)
+    console = boot_to_power_off(work, "no-entrypoint", machine, accel, kernel, init_oci, agent, missing, rootfs)
     line = error_line(console)
     check(line is not None and "/bin/no-such-program" in line, f"missing entrypoint: one error line ({line})")
 
@@ -212,26 +217,35 @@ def main():
     sys.stdout.reconfigure(line_buffering=True)
     ap = argparse.ArgumentParser(description=__doc__)
     assets.add_arguments(ap)
-    ap.add_argument("--busybox", default=BUSYBOX)
+    guests.add_arguments(ap)
+    ap.add_argument("--accel", choices=["tcg", "kvm"], default="tcg",
+                    help="kvm: the host's own architecture only, where /dev/kvm works")
+    ap.add_argument("--busybox", help="the guest's busybox (default: .deps/busybox-<arch>)")
     args = ap.parse_args()
+    machine = guests.from_args(ap, args)
+    busybox = args.busybox or machine.busybox
 
-    missing = [p for p in [shutil.which("qemu-system-aarch64"), args.busybox]
-               if not p or not os.path.exists(p)]
+    missing = [p for p in [shutil.which(machine.qemu), busybox] if not p or not os.path.exists(p)]
     if missing:
-        msg = "boot test needs qemu-system-aarch64 and .deps/busybox-arm64 (run scripts/install-deps)"
-        print(msg, file=sys.stderr)
+        print(f"boot test needs {machine.qemu} and {os.path.relpath(busybox)}"
+              " (run scripts/install-deps)", file=sys.stderr)
         return 1 if os.environ.get("CI") else 77
 
+    print(f"guest: {machine.label} ({args.accel})")
     with tempfile.TemporaryDirectory(prefix="smk-boot.") as work:
         t0 = time.monotonic()
-        kernel, init_oci, agent_bin = assets.get(args, work)
-        print(f"the three artifacts ({assets.describe(args)}) in {time.monotonic() - t0:.2f}s")
+        try:
+            kernel, init_oci, agent_bin = assets.get(args, work, machine.arch)
+        except (assets.Unavailable, FileNotFoundError) as e:
+            print(f"boot test: no {machine.arch} set: {e}", file=sys.stderr)
+            return 1
+        print(f"the three artifacts ({assets.describe(args, machine.arch)}) in {time.monotonic() - t0:.2f}s")
         rootfs = os.path.join(work, "rootfs")
-        build_rootfs(rootfs, args.busybox)
+        build_rootfs(rootfs, busybox)
         initrd = os.path.join(work, "initramfs.cpio")
         build_initramfs(initrd, init_oci, agent_bin, CONFIG, rootfs)
 
-        with Guest(work, kernel, initrd) as guest:
+        with Guest(work, kernel, initrd, machine=machine, accel=args.accel) as guest:
             ready = guest.wait_console("supermachine-agent: ready", 30)
             print(f"boot to agent ready: {ready:.2f}s")
             agent = AgentClient(guest.connect(10))
@@ -240,7 +254,7 @@ def main():
                 # QEMU's end yet: a first HELLO can be lost (PROTOCOL.md).
                 info = agent.wait_ready(timeout=30)
                 print(f"agent hello: {info}")
-                drive(agent)
+                drive(agent, machine.arch)
                 hostile_commands(agent)
                 agent = hostile_clients(guest, agent)
                 agent.write_file("/run-exit", f"{ENTRYPOINT_STATUS}\n".encode())
@@ -250,10 +264,10 @@ def main():
             console = guest.console()
             check(f"SUPERMACHINE_EXIT code={ENTRYPOINT_STATUS}" in console,
                   f"the entrypoint's exit status {ENTRYPOINT_STATUS} reaches the host")
-            check(status == 0 and "reboot: Power down" in console,
-                  "the VM powered itself off")
+            check(status == 0 and machine.power_off in console,
+                  f"the VM powered itself off ({machine.power_off!r})")
             print(f"main boot passed in {time.monotonic() - guest.started:.2f}s of guest time")
-        failure_boots(work, kernel, init_oci, agent_bin, rootfs)
+        failure_boots(work, machine, args.accel, kernel, init_oci, agent_bin, rootfs)
     return 0
 
 

@@ -15,8 +15,8 @@
  *                                         range is resolved with UFFDIO_COPY
  *
  * Prints one "ok: ..." line and exits 0, or prints what failed (with
- * errno's text) on stderr and exits 1. Built static for aarch64 with
- * payloads/musl-build.sh, as the agent is.
+ * errno's text) on stderr and exits 1. Built static for the guest's
+ * architecture with payloads/musl-build.sh --arch, as the agent is.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +169,8 @@ static int check_keyctl(void)
 /* ---- POSIX ACLs ------------------------------------------------------- */
 
 /* The system.posix_acl_access value (linux/posix_acl_xattr.h): a version
- * word, then entries sorted by tag, then id. Little-endian on aarch64. */
+ * word, then entries sorted by tag, then id. Little-endian on aarch64 and
+ * x86_64 alike. */
 struct acl_entry {
     uint16_t tag, perm;
     uint32_t id;

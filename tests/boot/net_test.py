@@ -2,8 +2,8 @@
 """Network and kernel-feature boot test: the guest on a network, and each
 feature group the kernel config adds for containers, proven by using it.
 
-Boots the artifacts twice under qemu-system-aarch64 -M virt with a
-virtio-net NIC on QEMU's user-mode network (`-netdev user`: the guest can
+Boots one architecture's artifacts (--arch, --machine as in boot_test.py:
+aarch64 on `virt`, x86_64 on `microvm` or `q35`) twice with a virtio-net NIC on QEMU's user-mode network (`-netdev user`: the guest can
 reach only the host, whose 127.0.0.1 it sees as 10.0.2.2), and checks
 through the agent:
 
@@ -25,8 +25,8 @@ through the agent:
 
 Every check runs and reports `ok:` or `FAIL:` (a kernel without a feature
 fails its checks, and only those); the exit status is 1 if any failed.
-The guest runs Debian's arm64 `ip` and `nft` (tests/boot/arm64_debs.py
-fetches them into .deps/). Exit status 77 means "skipped" (a tool missing
+The guest runs Debian's `ip` and `nft` of its architecture (arm64 or amd64;
+tests/boot/guest_debs.py fetches them into .deps/). Exit status 77 means "skipped" (a tool missing
 outside CI).
 """
 import argparse
@@ -46,10 +46,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "agent"))
 
-import arm64_debs  # noqa: E402
 import assets  # noqa: E402
+import guest as guests  # noqa: E402
+import guest_debs  # noqa: E402
 from agent_client import AgentClient  # noqa: E402
-from guest import APPLETS, BUSYBOX, Disk, Guest, build_initramfs, build_rootfs  # noqa: E402
+from guest import APPLETS, Disk, Guest, build_initramfs, build_rootfs  # noqa: E402
 
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 # Debian's busybox sh runs its own applet for a bare `ip` whatever PATH says,
@@ -169,13 +170,13 @@ def build_disks(work):
     return disks, hashlib.sha256(content).hexdigest()
 
 
-def build_image(work, busybox, debs, featurecheck, init_oci, agent):
+def build_image(work, arch, busybox, debs, featurecheck, init_oci, agent):
     """The test image: busybox, Debian's ip and nft (from the unpacked
     packages in debs), featurecheck."""
     rootfs = os.path.join(work, "rootfs")
     build_rootfs(rootfs, busybox, APPLETS + NET_APPLETS)
     for program in ["bin/ip", "usr/sbin/nft"]:
-        arm64_debs.install(debs, rootfs, program)
+        guest_debs.install(arch, debs, rootfs, program)
     shutil.copy(featurecheck, os.path.join(rootfs, "bin", "featurecheck"))
     for d in ["run", "mnt"]:
         os.makedirs(os.path.join(rootfs, d), exist_ok=True)
@@ -323,12 +324,12 @@ def check_syscalls(r, agent):
 
 # -- the boots -------------------------------------------------------------------
 
-def boot(r, work, name, kernel, initrd, append, disks, netdev_options, checks):
+def boot(r, work, machine, name, kernel, initrd, append, disks, netdev_options, checks):
     """One guest: wait for the agent, run checks(agent), power off."""
     d = os.path.join(work, name)
     os.mkdir(d)
     with Guest(d, kernel, initrd, append, disks=disks, net=True,
-               netdev_options=netdev_options) as guest:
+               netdev_options=netdev_options, machine=machine) as guest:
         agent = None
         try:
             agent = AgentClient(guest.connect(10))
@@ -347,7 +348,7 @@ def boot(r, work, name, kernel, initrd, append, disks, netdev_options, checks):
                 agent.close()
 
 
-def dhcp_boot(r, work, kernel, initrd, server, disks, content_sha):
+def dhcp_boot(r, work, machine, kernel, initrd, server, disks, content_sha):
     """ip=dhcp, and every kernel feature check (their disks attached)."""
     def checks(agent):
         check_addressing(r, agent, DHCP_ADDR, 24, DHCP_HOSTNAME, [SLIRP_DNS], DHCP_DOMAIN, "dhcp")
@@ -356,11 +357,11 @@ def dhcp_boot(r, work, kernel, initrd, server, disks, content_sha):
         check_netns(r, agent, server)
         check_images(r, agent, disks, content_sha)
         check_syscalls(r, agent)
-    boot(r, work, "dhcp", kernel, initrd, "ip=dhcp", disks,
+    boot(r, work, machine, "dhcp", kernel, initrd, "ip=dhcp", disks,
          f"hostname={DHCP_HOSTNAME},domainname={DHCP_DOMAIN}", checks)
 
 
-def static_boot(r, work, kernel, initrd, server):
+def static_boot(r, work, machine, kernel, initrd, server):
     """The smk.* network parameters instead of ip=."""
     s = STATIC
     append = (f"smk.ip=eth0:{s['addr']}/{s['prefix']} smk.gw={s['gw']}"
@@ -373,39 +374,48 @@ def static_boot(r, work, kernel, initrd, server):
               "cat /sys/class/net/eth0/mtu", rf"^{s['mtu']}$")
         check_fetch(r, agent, server, "static")
         check_loopback(r, agent, "static")
-    boot(r, work, "static", kernel, initrd, append, [], "", checks)
+    boot(r, work, machine, "static", kernel, initrd, append, [], "", checks)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     assets.add_arguments(ap)
-    ap.add_argument("--busybox", default=BUSYBOX)
+    guests.add_arguments(ap)
+    ap.add_argument("--busybox", help="the guest's busybox (default: .deps/busybox-<arch>)")
     args = ap.parse_args()
+    machine = guests.from_args(ap, args)
+    arch = machine.arch
+    busybox = args.busybox or machine.busybox
 
-    tools = ["qemu-system-aarch64", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "apt-get", "dpkg-deb",
-             "aarch64-linux-musl-gcc"]
+    tools = [machine.qemu, "mksquashfs", "mkfs.erofs", "mkfs.ext4", "apt-get", "dpkg-deb",
+             f"{arch}-linux-musl-gcc"]
     missing = [t for t in tools if not shutil.which(t)]
-    if not os.path.exists(args.busybox):
-        missing.append(args.busybox)
+    if not os.path.exists(busybox):
+        missing.append(os.path.relpath(busybox))
     if missing:
         print(f"network boot test needs {', '.join(missing)} (run scripts/install-deps)", file=sys.stderr)
         return 1 if os.environ.get("CI") else 77
 
     try:
-        debs = arm64_debs.fetch()
+        debs = guest_debs.fetch(arch)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as e:
-        print(f"network boot test: Debian's arm64 ip and nft not fetched: {e}", file=sys.stderr)
+        print(f"network boot test: Debian's {arch} ip and nft not fetched: {e}", file=sys.stderr)
         return 1 if os.environ.get("CI") else 77
 
     r = Results()
     t0 = time.monotonic()
+    print(f"guest: {machine.label}", flush=True)
     with tempfile.TemporaryDirectory(prefix="smk-net.") as work:
-        kernel, init_oci, agent_bin = assets.get(args, work)
-        print(f"artifacts: {assets.describe(args)}")
+        try:
+            kernel, init_oci, agent_bin = assets.get(args, work, arch)
+        except (assets.Unavailable, FileNotFoundError) as e:
+            print(f"network boot test: no {arch} set: {e}", file=sys.stderr)
+            return 1
+        print(f"artifacts: {assets.describe(args, arch)}")
         featurecheck = os.path.join(work, "featurecheck")
-        subprocess.run([os.path.join(REPO, "payloads", "musl-build.sh"), featurecheck,
+        subprocess.run([os.path.join(REPO, "payloads", "musl-build.sh"), "--arch", arch, featurecheck,
                         os.path.join(HERE, "featurecheck.c")], check=True)
-        initrd = build_image(work, args.busybox, debs, featurecheck, init_oci, agent_bin)
+        initrd = build_image(work, arch, busybox, debs, featurecheck, init_oci, agent_bin)
         disks, content_sha = build_disks(work)
         www = os.path.join(work, "www")
         os.mkdir(www)
@@ -413,8 +423,8 @@ def main():
         print(f"image and disks built in {time.monotonic() - t0:.2f}s;"
               f" host server on 127.0.0.1:{server.port}", flush=True)
         try:
-            dhcp_boot(r, work, kernel, initrd, server, disks, content_sha)
-            static_boot(r, work, kernel, initrd, server)
+            dhcp_boot(r, work, machine, kernel, initrd, server, disks, content_sha)
+            static_boot(r, work, machine, kernel, initrd, server)
         finally:
             server.close()
     print(f"\n{r.passed} passed, {len(r.failed)} failed in {time.monotonic() - t0:.1f}s")

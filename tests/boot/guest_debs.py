@@ -1,16 +1,19 @@
-"""Debian arm64 programs for the guest image: fetched, unpacked, never installed.
+"""Debian programs for a guest image: fetched, unpacked, never installed.
 
 The network test runs Debian's `ip` (iproute2) and `nft` (nftables) in the
 guest: busybox's `ip` has no veth peers or network namespaces, and busybox
-has no nft. Their .debs (and those of every library they load) are
-downloaded with `apt-get download PKG:arm64` into .deps/arm64-debs/ and
-unpacked with `dpkg-deb -x` into .deps/arm64-root/, once: later runs find
-them there. Installing them would replace the host's amd64 packages.
+has no nft. Their .debs (and those of every library they load), for the
+guest's architecture (arm64 for aarch64, amd64 for x86_64), are downloaded
+with `apt-get download PKG:DEBARCH` into .deps/DEBARCH-debs/ and unpacked
+with `dpkg-deb -x` into .deps/DEBARCH-root/, once: later runs find them
+there. Installing them would replace the host's packages (the arm64 ones)
+or change the host (the amd64 ones on an amd64 machine).
 
 install() copies a program into a guest rootfs with the shared libraries it
 needs (DT_NEEDED, followed transitively) and its dynamic loader, in
-Debian's layout (/lib/aarch64-linux-gnu, /usr/lib/aarch64-linux-gnu) where
-glibc's loader looks without an ld.so.cache.
+Debian's layout (/lib/TRIPLET, /usr/lib/TRIPLET; the loader at its PT_INTERP
+path, e.g. /lib64/ld-linux-x86-64.so.2) where glibc's loader looks without
+an ld.so.cache.
 """
 import fcntl
 import glob
@@ -20,62 +23,85 @@ import struct
 import subprocess
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-CACHE = os.path.join(REPO, ".deps", "arm64-debs")
-ROOT = os.path.join(REPO, ".deps", "arm64-root")
 
-# ip and nft and the libraries they load (Debian bookworm). A library
-# missing here makes install() fail with its soname.
+# ip and nft and the libraries they load (Debian bookworm), the same list
+# for every architecture. A library missing here makes install() fail with
+# its soname.
 PACKAGES = [
     "iproute2", "nftables", "libnftables1", "libc6", "libbpf1", "libelf1", "zlib1g",
     "libmnl0", "libbsd0", "libmd0", "libcap2", "libedit2", "libtinfo6", "libnftnl11",
     "libxtables12", "libjansson4", "libgmp10",
 ]
-LIBRARY_DIRS = ["lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu"]
+# guest architecture -> (Debian architecture, multiarch triplet)
+ARCHES = {"aarch64": ("arm64", "aarch64-linux-gnu"), "x86_64": ("amd64", "x86_64-linux-gnu")}
 
 
-def _download(missing):
-    cmd = ["apt-get", "download", "-qq"] + [f"{p}:arm64" for p in missing]
-    r = subprocess.run(cmd, cwd=CACHE, capture_output=True, text=True)
+def _debarch(arch):
+    try:
+        return ARCHES[arch][0]
+    except KeyError:
+        raise ValueError(f"unknown guest architecture {arch!r} ({', '.join(ARCHES)})") from None
+
+
+def _cache(arch):
+    return os.path.join(REPO, ".deps", f"{_debarch(arch)}-debs")
+
+
+def _root(arch):
+    return os.path.join(REPO, ".deps", f"{_debarch(arch)}-root")
+
+
+def library_dirs(arch):
+    triplet = ARCHES[arch][1]
+    return [f"lib/{triplet}", f"usr/lib/{triplet}"]
+
+
+def _download(arch, missing):
+    debarch = _debarch(arch)
+    cmd = ["apt-get", "download", "-qq"] + [f"{p}:{debarch}" for p in missing]
+    r = subprocess.run(cmd, cwd=_cache(arch), capture_output=True, text=True)
     if r.returncode != 0 and os.geteuid() == 0:
         # Stale package lists (an update since the last apt-get update).
         subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
-        r = subprocess.run(cmd, cwd=CACHE, capture_output=True, text=True)
+        r = subprocess.run(cmd, cwd=_cache(arch), capture_output=True, text=True)
     if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed (arm64 must be a dpkg architecture:"
-                           f" scripts/install-deps adds it):\n{r.stderr}")
+        raise RuntimeError(f"{' '.join(cmd)} failed ({debarch} must be a dpkg architecture:"
+                           f" scripts/install-deps adds arm64):\n{r.stderr}")
 
 
-def _deb(package):
-    found = sorted(glob.glob(os.path.join(CACHE, f"{package}_*_arm64.deb")))
+def _deb(arch, package):
+    found = sorted(glob.glob(os.path.join(_cache(arch), f"{package}_*_{_debarch(arch)}.deb")))
     return found[-1] if found else None
 
 
-def fetch(packages=PACKAGES):
-    """Make sure the packages are downloaded and unpacked; return the root
-    they are unpacked in. Safe to call from concurrent test runs."""
-    os.makedirs(CACHE, exist_ok=True)
-    with open(os.path.join(CACHE, ".lock"), "w") as lock:
+def fetch(arch, packages=PACKAGES):
+    """Make sure the packages for guest architecture `arch` (aarch64,
+    x86_64) are downloaded and unpacked; return the root they are unpacked
+    in. Safe to call from concurrent test runs."""
+    cache, root = _cache(arch), _root(arch)
+    os.makedirs(cache, exist_ok=True)
+    with open(os.path.join(cache, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        missing = [p for p in packages if not _deb(p)]
+        missing = [p for p in packages if not _deb(arch, p)]
         if missing:
-            _download(missing)
-        debs_wanted = "".join(os.path.basename(_deb(p)) + "\n" for p in sorted(packages))
-        stamp = os.path.join(ROOT, ".debs")
+            _download(arch, missing)
+        debs_wanted = "".join(os.path.basename(_deb(arch, p)) + "\n" for p in sorted(packages))
+        stamp = os.path.join(root, ".debs")
         try:
             with open(stamp) as f:
                 if f.read() == debs_wanted:
-                    return ROOT
+                    return root
         except FileNotFoundError:
             pass
-        tmp = ROOT + ".tmp"
+        tmp = root + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         for p in packages:
-            subprocess.run(["dpkg-deb", "-x", _deb(p), tmp], check=True)
+            subprocess.run(["dpkg-deb", "-x", _deb(arch, p), tmp], check=True)
         with open(os.path.join(tmp, ".debs"), "w") as f:
             f.write(debs_wanted)
-        shutil.rmtree(ROOT, ignore_errors=True)
-        os.rename(tmp, ROOT)
-    return ROOT
+        shutil.rmtree(root, ignore_errors=True)
+        os.rename(tmp, root)
+    return root
 
 
 def _elf_deps(path):
@@ -124,9 +150,9 @@ def _copy(root, rootfs, rel):
     return src
 
 
-def install(root, rootfs, program):
-    """Copy `program` (a path relative to root, e.g. "bin/ip") into rootfs,
-    with its loader and its shared libraries."""
+def install(arch, root, rootfs, program):
+    """Copy `program` (a path relative to root, the fetch(arch) directory,
+    e.g. "bin/ip") into rootfs, with its loader and its shared libraries."""
     todo, seen = [program], set()
     while todo:
         rel = todo.pop()
@@ -137,10 +163,10 @@ def install(root, rootfs, program):
         if interp:
             todo.append(interp.lstrip("/"))
         for soname in needed:
-            for d in LIBRARY_DIRS:
+            for d in library_dirs(arch):
                 if os.path.lexists(os.path.join(root, d, soname)):
                     todo.append(f"{d}/{soname}")
                     break
             else:
                 raise FileNotFoundError(f"{program} needs {soname}, in none of"
-                                        f" {', '.join(PACKAGES)} (tests/boot/arm64_debs.py)")
+                                        f" {', '.join(PACKAGES)} for {arch} (tests/boot/guest_debs.py)")
