@@ -1,6 +1,9 @@
 /*
  * Module registration and the operations that do not touch the disk:
- * descriptions, versions, error texts, the decoded bytes.
+ * the architectures, descriptions, versions, error texts, the decoded
+ * bytes.  Assets are the core's smk_asset values (0 .. assetTotal-1: the
+ * default architecture's set first, then the others'), architectures the
+ * names the core takes (null: the default one).
  */
 #include "addon.h"
 
@@ -73,12 +76,51 @@ char *smk_node_path_arg(napi_env env, napi_value value)
 	return out;
 }
 
+int smk_node_arch_arg(napi_env env, napi_value value, char **out)
+{
+	napi_valuetype type;
+	size_t len = 0;
+
+	*out = NULL;
+	if (!value)
+		return 0;
+	if (napi_typeof(env, value, &type) != napi_ok) {
+		smk_node_throw_last(env);
+		return -1;
+	}
+	if (type == napi_undefined || type == napi_null)
+		return 0;
+	if (type != napi_string ||
+	    napi_get_value_string_utf8(env, value, NULL, 0, &len) != napi_ok) {
+		napi_throw_type_error(env, NULL,
+		                      "expected an architecture name or null");
+		return -1;
+	}
+	*out = malloc(len + 1);
+	if (!*out) {
+		napi_throw_error(env, "ENOMEM", "out of memory");
+		return -1;
+	}
+	napi_get_value_string_utf8(env, value, *out, len + 1, &len);
+	return 0;
+}
+
 /* ---- small value helpers ---------------------------------------------- */
 
 static napi_value int_value(napi_env env, int64_t v)
 {
 	napi_value out;
 	SMK_NAPI(env, napi_create_int64(env, v, &out));
+	return out;
+}
+
+/* A 64-bit field as a number, as the package gives sizes: exact up to
+ * 2^53 (every value of the kernels the package embeds is below that; the
+ * tests check). */
+static napi_value u64_value(napi_env env, uint64_t v)
+{
+	napi_value out;
+	SMK_NAPI(env, napi_create_double(env, (double)v, &out));
 	return out;
 }
 
@@ -129,6 +171,21 @@ static int one_int_arg(napi_env env, napi_callback_info info, int *out)
 	return smk_node_int_arg(env, argv[0], out);
 }
 
+/* The first argument of a call as an optional architecture name: 0 with
+ * *out NULL (absent, undefined or null: the default) or a malloc'd string,
+ * or -1 with a JS exception pending. */
+static int arch_first_arg(napi_env env, napi_callback_info info, char **out)
+{
+	size_t argc = 1;
+	napi_value argv[1];
+	*out = NULL;
+	if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) {
+		smk_node_throw_last(env);
+		return -1;
+	}
+	return smk_node_arch_arg(env, argc >= 1 ? argv[0] : NULL, out);
+}
+
 /* ---- exported functions ----------------------------------------------- */
 
 /* attachPayloads(dir) -> 0 or a negative code */
@@ -151,6 +208,28 @@ static napi_value attach_payloads(napi_env env, napi_callback_info info)
 	return int_value(env, rc);
 }
 
+/* assetFind(arch | null, kind) -> the smk_asset value of that
+ * architecture's asset of that kind, or a negative code (SMK_ERR_NO_ARCH,
+ * -EINVAL) */
+static napi_value asset_find(napi_env env, napi_callback_info info)
+{
+	size_t argc = 2;
+	napi_value argv[2];
+	char *arch;
+	int kind, rc;
+	SMK_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+	if (argc < 2) {
+		napi_throw_type_error(env, NULL, "expected (arch, kind)");
+		return NULL;
+	}
+	if (smk_node_int_arg(env, argv[1], &kind) ||
+	    smk_node_arch_arg(env, argv[0], &arch))
+		return NULL;
+	rc = smk_asset_find(arch, (smk_asset)kind);
+	free(arch);
+	return int_value(env, rc);
+}
+
 /* assetInfo(asset) -> {name, fileName, arch, sha256, size, mode,
  * compressed, embeddedSize} or null */
 static napi_value asset_info(napi_env env, napi_callback_info info)
@@ -170,11 +249,11 @@ static napi_value asset_info(napi_env env, napi_callback_info info)
 	    set(env, out, "fileName", string_value(env, a->file_name)) ||
 	    set(env, out, "arch", string_value(env, a->arch)) ||
 	    set(env, out, "sha256", string_value(env, a->sha256)) ||
-	    set(env, out, "size", int_value(env, (int64_t)a->size)) ||
+	    set(env, out, "size", u64_value(env, a->size)) ||
 	    set(env, out, "mode", int_value(env, a->mode)) ||
 	    set(env, out, "compressed", bool_value(env, a->compressed)) ||
 	    set(env, out, "embeddedSize",
-	        int_value(env, (int64_t)a->embedded_size)))
+	        u64_value(env, a->embedded_size)))
 		return NULL;
 	return out;
 }
@@ -206,40 +285,53 @@ static napi_value asset_bytes(napi_env env, napi_callback_info info)
 	return rc ? int_value(env, rc) : out;
 }
 
-/* kernelInfo() -> {textOffset, imageSize, flags, release} or a code */
+/* kernelInfo(arch | null) -> {arch, format, release, textOffset,
+ * imageSize, flags, entry, pvhEntry, loadAddress} or a code */
 static napi_value kernel_info(napi_env env, napi_callback_info info)
 {
 	const smk_kernel_info *k = NULL;
 	napi_value out;
+	char *arch;
 	int rc;
-	(void)info;
-	rc = smk_kernel_get_info(&k);
+	if (arch_first_arg(env, info, &arch))
+		return NULL;
+	rc = smk_kernel_get_info_for(arch, &k);
+	free(arch);
 	if (rc)
 		return int_value(env, rc);
 	SMK_NAPI(env, napi_create_object(env, &out));
-	if (set(env, out, "textOffset", int_value(env, (int64_t)k->text_offset)) ||
-	    set(env, out, "imageSize", int_value(env, (int64_t)k->image_size)) ||
-	    set(env, out, "flags", int_value(env, (int64_t)k->flags)) ||
-	    set(env, out, "release", string_value(env, k->release)))
+	if (set(env, out, "arch", string_value(env, k->arch)) ||
+	    set(env, out, "format", string_value(env, k->format)) ||
+	    set(env, out, "release", string_value(env, k->release)) ||
+	    set(env, out, "textOffset", u64_value(env, k->text_offset)) ||
+	    set(env, out, "imageSize", u64_value(env, k->image_size)) ||
+	    set(env, out, "flags", u64_value(env, k->flags)) ||
+	    set(env, out, "entry", u64_value(env, k->entry)) ||
+	    set(env, out, "pvhEntry", u64_value(env, k->pvh_entry)) ||
+	    set(env, out, "loadAddress", u64_value(env, k->load_address)))
 		return NULL;
 	return out;
 }
 
-/* defaultDir() -> the directory, or a code */
+/* defaultDir(arch | null) -> the directory, or a code */
 static napi_value default_dir(napi_env env, napi_callback_info info)
 {
 	char small[512];
-	char *buf = small;
+	char *buf = small, *arch;
 	napi_value out;
 	int rc;
-	(void)info;
-	rc = smk_default_dir(small, sizeof small);
+	if (arch_first_arg(env, info, &arch))
+		return NULL;
+	rc = smk_default_dir_for(arch, small, sizeof small);
 	if (rc == -ERANGE) {
 		buf = malloc(65536);
-		if (!buf)
+		if (!buf) {
+			free(arch);
 			return int_value(env, -ENOMEM);
-		rc = smk_default_dir(buf, 65536);
+		}
+		rc = smk_default_dir_for(arch, buf, 65536);
 	}
+	free(arch);
 	out = rc < 0 ? int_value(env, rc) : string_value(env, buf);
 	if (buf != small)
 		free(buf);
@@ -290,6 +382,7 @@ NAPI_MODULE_INIT()
 		napi_callback fn;
 	} functions[] = {
 		{ "attachPayloads", attach_payloads },
+		{ "assetFind", asset_find },
 		{ "assetInfo", asset_info },
 		{ "assetBytes", asset_bytes },
 		{ "kernelInfo", kernel_info },
@@ -299,7 +392,7 @@ NAPI_MODULE_INIT()
 		{ "run", smk_node_run },
 		{ "runAsync", smk_node_run_async },
 	};
-	napi_value fn;
+	napi_value fn, archs;
 
 	for (unsigned i = 0; i < sizeof functions / sizeof functions[0]; i++) {
 		SMK_NAPI(env, napi_create_function(env, functions[i].name,
@@ -308,7 +401,21 @@ NAPI_MODULE_INIT()
 		if (set(env, exports, functions[i].name, fn))
 			return NULL;
 	}
-	if (set(env, exports, "assetCount", int_value(env, SMK_ASSET_COUNT)) ||
+	/* The embedded architectures, the default one first. */
+	SMK_NAPI(env, napi_create_array_with_length(env, smk_arch_count(),
+	                                            &archs));
+	for (size_t i = 0; i < smk_arch_count(); i++) {
+		napi_value name = string_value(env, smk_arch_name(i));
+		if (!name)
+			return NULL;
+		SMK_NAPI(env, napi_set_element(env, archs, (uint32_t)i, name));
+	}
+	if (set(env, exports, "archs", archs) ||
+	    set(env, exports, "defaultArch",
+	        string_value(env, smk_default_arch())) ||
+	    set(env, exports, "assetTotal",
+	        int_value(env, (int64_t)smk_asset_total())) ||
+	    set(env, exports, "assetCount", int_value(env, SMK_ASSET_COUNT)) ||
 	    set(env, exports, "notAttempted",
 	        int_value(env, SMK_NOT_ATTEMPTED)) ||
 	    set(env, exports, "version",

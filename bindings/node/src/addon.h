@@ -37,6 +37,11 @@ void smk_node_throw_last(napi_env env);
  * that it holds no NUL.  NULL with a JS exception pending on failure. */
 char *smk_node_path_arg(napi_env env, napi_value value);
 
+/* An optional architecture argument: 0 with *out NULL for undefined or
+ * null (the default architecture), or *out a malloc'd copy of the string;
+ * -1 with a TypeError pending for another type. */
+int smk_node_arch_arg(napi_env env, napi_value value, char **out);
+
 /* Reads an integer argument; 0, or -1 with a TypeError pending. */
 int smk_node_int_arg(napi_env env, napi_value value, int *out);
 
