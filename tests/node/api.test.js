@@ -7,7 +7,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { pathToFileURL } = require('url');
-const { REPO, load, workDir, cases, camel } = require('./helpers');
+const { REPO, load, workDir, cases, camel, expectedDefaultArch, manifestSet, parseKernel } = require('./helpers');
 
 const smk = load();
 const { manifestData: manifest } = cases();
@@ -17,9 +17,11 @@ const headerVersion = ['MAJOR', 'MINOR', 'PATCH']
 
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 
-// [asset name, CamelName, LEN/BYTES prefix] from the manifest, so the
+// [asset name, CamelName, LEN/BYTES prefix] from the manifest's entries of
+// the default architecture (the set of every name without one), so the
 // expectations follow the asset table.
-const ASSETS = manifest.assets.map((a) => ({
+const DEFAULT_ARCH = expectedDefaultArch();
+const ASSETS = manifestSet(manifest, DEFAULT_ARCH).map((a) => ({
   ...a,
   Name: camel(a.name),
   NAME: a.name.toUpperCase(),
@@ -38,13 +40,13 @@ test('version is the header\'s', () => {
   assert.equal(smk.version, headerVersion);
 });
 
-test('assets() describes the manifest\'s assets, in order, frozen', () => {
+test('assets() describes the manifest\'s assets of the default architecture, in order, frozen', () => {
   const list = smk.assets();
   assert.deepEqual(list.map((a) => [a.name, a.fileName, a.size, a.sha256, a.mode, a.arch]),
     ASSETS.map((a) => [a.name, a.file, a.size, a.sha256, a.mode, a.arch]));
   for (const [i, a] of list.entries()) {
     assert.equal(a.compressed, true);
-    assert.equal(a.embeddedSize, manifest.assets[i].xz_size);
+    assert.equal(a.embeddedSize, ASSETS[i].xz_size);
     assert.ok(Object.isFrozen(a));
   }
   list.pop();
@@ -63,15 +65,16 @@ test('*_LEN are the sizes, *_BYTES the bytes, decoded once per thread', () => {
   assert.ok(!Object.keys(smk).some((k) => k.endsWith('_BYTES')), 'not enumerable');
 });
 
-test('kernelInfo() reads the arm64 Image header', () => {
+test('kernelInfo() describes the default architecture\'s kernel, as its bytes say', () => {
   const k = smk.kernelInfo();
-  const kernel = manifest.assets.find((a) => a.name === 'kernel');
+  const kernel = ASSETS.find((a) => a.name === 'kernel');
+  assert.equal(k.arch, DEFAULT_ARCH);
   assert.equal(k.release, kernel.release);
-  // The header's fields, read here from the decoded bytes.
-  const img = smk.KERNEL_BYTES;
-  assert.equal(k.textOffset, Number(img.readBigUInt64LE(8)));
-  assert.equal(k.imageSize, Number(img.readBigUInt64LE(16)));
-  assert.equal(k.flags, Number(img.readBigUInt64LE(24)));
+  const format = cases().architectures.known.find((a) => a.arch === DEFAULT_ARCH).kernel_format;
+  assert.equal(k.format, format);
+  // The Image header's or the ELF headers' fields, read here from the decoded bytes.
+  assert.deepEqual({ ...k, arch: undefined, release: undefined },
+    { ...parseKernel(smk.KERNEL_BYTES), arch: undefined, release: undefined });
   assert.equal(smk.kernelInfo(), k);
 });
 

@@ -11,14 +11,15 @@ const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { PACKAGE, load, cases, workDir, camel, casePath, under } = require('./helpers');
+const { PACKAGE, load, cases, workDir, camel, casePath, under, defaultAsset } = require('./helpers');
 
 const smk = load();
 const CASES = cases();
 const MANIFEST = CASES.manifestData;
 const NOBODY = 65534;
 
-const manifestAsset = (name) => MANIFEST.assets.find((a) => a.name === name);
+// The names without an architecture write the default architecture's set.
+const manifestAsset = (name) => defaultAsset(MANIFEST, name);
 
 function applySetup(root, c) {
   for (const step of c.setup || []) {

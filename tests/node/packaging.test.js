@@ -10,7 +10,7 @@ const { spawnSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { PACKAGE, REPO, workDir } = require('./helpers');
+const { PACKAGE, REPO, workDir, packageManifest, expectedDefaultArch, manifestSet } = require('./helpers');
 
 const NAME = 'supermachine-kernel';
 const MAX_TARBALL_BYTES = 6 * 1024 * 1024;
@@ -18,6 +18,14 @@ const MAX_TARBALL_BYTES = 6 * 1024 * 1024;
 // fails the test instead of stalling the suite.
 const CHILD_TIMEOUT_MS = 120 * 1000;
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(REPO, 'payloads', 'manifest.json'), 'utf8'));
+// The sets the package embeds (every one of the manifest unless built with
+// --arch), and the default one's entries, those of the names without an
+// architecture.
+const STAGED = packageManifest().assets;
+const DEFAULT_ARCH = expectedDefaultArch();
+const DEFAULT_SET = manifestSet(MANIFEST, DEFAULT_ARCH);
+// Every embedded asset in the CLI's order: the default set first.
+const CLI_ORDER = [...DEFAULT_SET, ...STAGED.filter((a) => a.arch !== DEFAULT_ARCH)];
 const ADDON = 'prebuilds/linux-x64/supermachine_kernel.node';
 // What a package must not ask npm to run at install: npm 11.16+ warns about
 // these and npm 12 blocks them (and an install must not need a compiler).
@@ -107,15 +115,24 @@ test('the npm package', async (t) => {
   const packed = check('tar', ['xzOf', tgz, 'package/package.json']).stdout;
   const pkg = JSON.parse(packed);
 
-  await t.test('the tarball is at most 6 MiB', () => {
+  await t.test('the tarball is at most 6 MiB', (st) => {
     const size = fs.statSync(tgz).size;
-    assert.ok(size <= MAX_TARBALL_BYTES, `${tgz}: ${size} bytes, more than ${MAX_TARBALL_BYTES}`);
+    const payloads = STAGED.reduce((sum, a) => sum + a.xz_size, 0);
+    const archs = [...new Set(STAGED.map((a) => a.arch))].join(', ');
+    st.diagnostic(`${path.basename(tgz)}: ${size} bytes (${(size / 1048576).toFixed(2)} MiB), ` +
+      `of which payloads ${payloads} (${archs})`);
+    assert.ok(size <= MAX_TARBALL_BYTES,
+      `${tgz}: ${size} bytes, more than ${MAX_TARBALL_BYTES} (its payloads, ${archs}: ${payloads} bytes)`);
   });
 
   await t.test('the tarball holds each payload once, the linux-x64 addon, NOTICE and the licences', () => {
     const count = (entry) => entries.filter((e) => e === entry).length;
-    // Payloads once: the prebuilt addon maps payloads/*.xz instead of embedding them.
-    const xz = MANIFEST.assets.map((a) => `package/payloads/${a.xz}`);
+    // Payloads once, at their manifest paths (kernel.xz, x86_64/kernel.xz,
+    // ...): the prebuilt addon maps them instead of embedding them.
+    assert.deepEqual(STAGED, MANIFEST.assets.filter((a) => STAGED.some((b) => b.arch === a.arch)),
+      "the package's manifest: the repository's sets it embeds");
+    assert.equal(count('package/payloads/manifest.json'), 1);
+    const xz = STAGED.map((a) => `package/payloads/${a.xz}`);
     for (const entry of xz) assert.equal(count(entry), 1, `${entry}: listed ${count(entry)} times`);
     assert.deepEqual(entries.filter((e) => e.endsWith('.xz')).sort(), xz.sort(), '.xz files in the tarball');
 
@@ -180,7 +197,7 @@ test('the npm package', async (t) => {
     const r = JSON.parse(check('node', ['-e', script, out], inProject).stdout);
     assert.ok(r.resolved.startsWith(installed + path.sep), `required ${r.resolved}, not the installed copy`);
     assert.equal(r.version, VERSION);
-    const kernel = MANIFEST.assets[0];
+    const kernel = DEFAULT_SET[0];
     assert.equal(r.asset.name, kernel.name);
     assert.equal(r.asset.sha256, kernel.sha256, "assets()[0].sha256 is not payloads/manifest.json's");
     assertAssetFile(out, kernel);
@@ -202,7 +219,7 @@ test('the npm package', async (t) => {
       }));
     `;
     const r = JSON.parse(check('node', ['--input-type=module', '-e', script, out], inProject).stdout);
-    assert.equal(r.KERNEL_LEN, MANIFEST.assets[0].size, 'KERNEL_LEN');
+    assert.equal(r.KERNEL_LEN, DEFAULT_SET[0].size, 'KERNEL_LEN');
     assert.equal(r.defaultKernelLen, r.KERNEL_LEN, 'smk.KERNEL_LEN');
     assert.equal(r.version, VERSION);
     assert.equal(r.sameAsRequire, true, 'the ESM default export is not the CommonJS module');
@@ -210,28 +227,41 @@ test('the npm package', async (t) => {
       const file = new URL(r.resolved).pathname;
       assert.ok(file.startsWith(installed + path.sep), `imported ${file}, not the installed copy`);
     }
-    assertAssetFile(out, MANIFEST.assets.find((a) => a.name === 'init_oci'));
+    assertAssetFile(out, DEFAULT_SET.find((a) => a.name === 'init_oci'));
   });
 
   await usingIt('npx --no-install supermachine-kernel info --json', () => {
     const r = check('npx', ['--no-install', NAME, 'info', '--json'], inProject);
     const info = JSON.parse(r.stdout);
     assert.equal(info.version, VERSION);
+    assert.equal(info.default_arch, DEFAULT_ARCH);
     assert.deepEqual(
-      info.assets.map((a) => [a.name, a.sha256]),
-      MANIFEST.assets.map((a) => [a.name, a.sha256]),
+      info.assets.map((a) => [a.arch, a.name, a.sha256]),
+      CLI_ORDER.map((a) => [a.arch, a.name, a.sha256]),
       'assets',
     );
+    assert.deepEqual(info.kernels.map((k) => k.arch), [...new Set(CLI_ORDER.map((a) => a.arch))], 'kernels');
   });
 
   await usingIt('npx --no-install supermachine-kernel extract DIR, then verify DIR', () => {
     const dir = path.join(tmp, 'npx-extract');
     const r = check('npx', ['--no-install', NAME, 'extract', dir], inProject);
     assert.equal(r.stdout, '', 'extract prints nothing');
-    for (const a of MANIFEST.assets) assertAssetFile(path.join(dir, a.file), a);
+    for (const a of DEFAULT_SET) assertAssetFile(path.join(dir, a.file), a);
 
     const v = check('npx', ['--no-install', NAME, 'verify', dir], inProject);
-    assert.equal(v.stdout, MANIFEST.assets.map((a) => `${path.join(dir, a.file)}: ok\n`).join(''), 'verify');
+    assert.equal(v.stdout, DEFAULT_SET.map((a) => `${path.join(dir, a.file)}: ok\n`).join(''), 'verify');
+  });
+
+  await usingIt('npx --no-install supermachine-kernel extract --arch A DIR, for every other set', () => {
+    for (const arch of [...new Set(STAGED.map((a) => a.arch))].filter((a) => a !== DEFAULT_ARCH)) {
+      const dir = path.join(tmp, `npx-extract-${arch}`);
+      check('npx', ['--no-install', NAME, 'extract', '--arch', arch, dir], inProject);
+      const set = manifestSet(MANIFEST, arch);
+      for (const a of set) assertAssetFile(path.join(dir, a.file), a);
+      const v = check('npx', ['--no-install', NAME, 'verify', `--arch=${arch}`, dir], inProject);
+      assert.equal(v.stdout, set.map((a) => `${path.join(dir, a.file)}: ok\n`).join(''), `verify --arch ${arch}`);
+    }
   });
 
   await usingIt('the installed addon exports only the Node-API entry points', (st) => {

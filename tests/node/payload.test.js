@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
-const { PACKAGE, load, workDir } = require('./helpers');
+const { PACKAGE, load, workDir, packageManifest } = require('./helpers');
 
 const smk = load();
 
@@ -39,61 +39,94 @@ function xzRegions(data) {
   };
 }
 
-// A flipped byte in each region of kernel.xz; the size stays, so only the
-// xz integrity checks can tell.
-for (const region of Object.keys(xzRegions(fs.readFileSync(path.join(PACKAGE, 'payloads', 'kernel.xz'))))) {
-  test(`kernel.xz damaged in its ${region}: SMK_ERR_CORRUPT naming the asset, nothing written`, (t) => {
-    const pkg = copyPackage(t);
-    const xz = path.join(pkg, 'payloads', 'kernel.xz');
-    const data = fs.readFileSync(xz);
-    data[xzRegions(data)[region]] ^= 0x55;
-    fs.writeFileSync(xz, data);
-    const out = workDir(t);
-    smk.extractKernelToSync(path.join(out, 'good')); // a correct file, from the intact package
-    const r = runWith(pkg, `
-      const smk = require(pkg);
-      const out = ${JSON.stringify(out)};
-      const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, asset: e.asset, path: e.path, message: e.message });
-      const result = {};
-      try { smk.KERNEL_BYTES; } catch (e) { result.bytes = shape(e); }
-      try { smk.extractKernelToSync(out + '/k'); } catch (e) { result.sync = shape(e); }
-      try { smk.verifyFileSync('kernel', out + '/good'); } catch (e) { result.verify = shape(e); }
-      result.initOci = smk.INIT_OCI_BYTES.length === smk.INIT_OCI_LEN;
-      smk.extractKernelTo(out + '/k').catch((e) => { result.async = shape(e); })
-        .then(() => smk.ensureAssets(out + '/ens')).catch((e) => { result.ensure = shape(e); })
-        .then(() => console.log(JSON.stringify(result)));
-    `);
-    assert.equal(r.status, 0, r.stderr);
-    const res = JSON.parse(r.stdout);
-    const corrupt = { name: 'PayloadError', code: 'SMK_ERR_CORRUPT', errno: -10001, asset: 'kernel' };
-    for (const key of ['bytes', 'sync', 'async', 'verify']) {
-      assert.ok(res[key], `${key}: no error`);
-      assert.deepEqual({ ...res[key], message: undefined, path: undefined },
-        { ...corrupt, message: undefined, path: undefined }, key);
-      assert.match(res[key].message, /^SMK_ERR_CORRUPT: embedded payload is corrupt .*, asset 'kernel'/, key);
-    }
-    assert.equal(res.ensure.code, 'SMK_ERR_CORRUPT');
-    assert.equal(res.ensure.path, `${out}/ens/kernel`);
-    assert.equal(res.initOci, true, 'the other assets still work');
-    assert.deepEqual(fs.readdirSync(out).sort(), ['ens', 'good']);
-    assert.deepEqual(fs.readdirSync(path.join(out, 'ens')).filter((e) => e.startsWith('.smk-tmp')), []);
-    assert.ok(!fs.existsSync(path.join(out, 'ens', 'kernel')));
-  });
+// The package's payload files, as its staged manifest names them: every
+// embedded architecture's ("kernel.xz", "x86_64/kernel.xz", ...).
+const STAGED = packageManifest().assets;
+const DEFAULT_ARCH = smk.DEFAULT_ARCH;
+
+// A flipped byte in each region of each architecture's kernel.xz; the size
+// stays, so only the xz integrity checks can tell.
+for (const kernel of STAGED.filter((a) => a.name === 'kernel')) {
+  const { arch } = kernel;
+  const xzFile = path.join(PACKAGE, 'payloads', kernel.xz);
+  for (const region of Object.keys(xzRegions(fs.readFileSync(xzFile)))) {
+    test(`${kernel.xz} (${arch}) damaged in its ${region}: SMK_ERR_CORRUPT naming the asset, nothing written`, (t) => {
+      const pkg = copyPackage(t);
+      const xz = path.join(pkg, 'payloads', kernel.xz);
+      const data = fs.readFileSync(xz);
+      data[xzRegions(data)[region]] ^= 0x55;
+      fs.writeFileSync(xz, data);
+      const out = workDir(t);
+      smk.extractKernelToSync(path.join(out, 'good'), { arch }); // a correct file, from the intact package
+      const r = runWith(pkg, `
+        const smk = require(pkg);
+        const out = ${JSON.stringify(out)};
+        const opts = { arch: ${JSON.stringify(arch)} };
+        const shape = (e) => ({ name: e.name, code: e.code, errno: e.errno, asset: e.asset, arch: e.arch, path: e.path, message: e.message });
+        const result = {};
+        try { smk.assetBytes('kernel', opts); } catch (e) { result.bytes = shape(e); }
+        try { smk.extractKernelToSync(out + '/k', opts); } catch (e) { result.sync = shape(e); }
+        try { smk.verifyFileSync('kernel', out + '/good', opts); } catch (e) { result.verify = shape(e); }
+        try { smk.kernelInfo(opts); } catch (e) { result.info = shape(e); }
+        if (opts.arch === smk.DEFAULT_ARCH) {
+          try { smk.KERNEL_BYTES; } catch (e) { result.getter = shape(e); }
+        }
+        result.initOci = smk.assetBytes('init_oci', opts).length === smk.assets(opts)[1].size;
+        result.others = smk.ARCHS.filter((a) => a !== opts.arch)
+          .map((a) => smk.assetBytes('kernel', { arch: a }).length === smk.assets({ arch: a })[0].size);
+        smk.extractKernelTo(out + '/k', opts).catch((e) => { result.async = shape(e); })
+          .then(() => smk.ensureAssets(out + '/ens', opts)).catch((e) => { result.ensure = shape(e); })
+          .then(() => console.log(JSON.stringify(result)));
+      `);
+      assert.equal(r.status, 0, r.stderr);
+      const res = JSON.parse(r.stdout);
+      const corrupt = { name: 'PayloadError', code: 'SMK_ERR_CORRUPT', errno: -10001, asset: 'kernel', arch };
+      const keys = ['bytes', 'sync', 'async', 'verify', ...(arch === DEFAULT_ARCH ? ['getter'] : [])];
+      for (const key of keys) {
+        assert.ok(res[key], `${key}: no error`);
+        assert.deepEqual({ ...res[key], message: undefined, path: undefined },
+          { ...corrupt, message: undefined, path: undefined }, key);
+        const named = arch === DEFAULT_ARCH ? "asset 'kernel'" : `asset 'kernel' \\(${arch}\\)`;
+        assert.match(res[key].message, new RegExp(`^SMK_ERR_CORRUPT: embedded payload is corrupt .*, ${named}`), key);
+      }
+      // The kernel's info reads the first block only: damage past it may pass.
+      if (res.info) assert.equal(res.info.code, 'SMK_ERR_CORRUPT');
+      assert.equal(res.ensure.code, 'SMK_ERR_CORRUPT');
+      assert.equal(res.ensure.path, `${out}/ens/kernel`);
+      assert.equal(res.initOci, true, 'the other assets of the set still work');
+      assert.deepEqual(res.others, res.others.map(() => true), 'the other sets still work');
+      assert.deepEqual(fs.readdirSync(out).sort(), ['ens', 'good']);
+      assert.deepEqual(fs.readdirSync(path.join(out, 'ens')).filter((e) => e.startsWith('.smk-tmp')), []);
+      assert.ok(!fs.existsSync(path.join(out, 'ens', 'kernel')));
+    });
+  }
 }
 
-for (const [what, change] of [
-  ['missing', (p) => fs.unlinkSync(p)],
-  ['truncated', (p) => fs.truncateSync(p, 1000)],
-]) {
-  test(`a ${what} payload file: require fails with one clear error`, (t) => {
-    const pkg = copyPackage(t);
-    change(path.join(pkg, 'payloads', 'init-oci.xz'));
-    const r = runWith(pkg, 'require(pkg)');
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, new RegExp(`supermachine-kernel: cannot map the payloads in ${pkg}/payloads: ` +
-      `(ENOENT|SMK_ERR_CORRUPT): .* \\(a damaged or incomplete installation\\?\\)`));
-  });
+for (const asset of STAGED) {
+  for (const [what, change] of [
+    ['missing', (p) => fs.unlinkSync(p)],
+    ['truncated', (p) => fs.truncateSync(p, 1000)],
+  ]) {
+    test(`a ${what} payload file (${asset.xz}, ${asset.arch}): require fails with one clear error`, (t) => {
+      const pkg = copyPackage(t);
+      change(path.join(pkg, 'payloads', asset.xz));
+      const r = runWith(pkg, 'require(pkg)');
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, new RegExp(`supermachine-kernel: cannot map the payloads in ${pkg}/payloads: ` +
+        `(ENOENT|SMK_ERR_CORRUPT): .* \\(a damaged or incomplete installation\\?\\)`));
+    });
+  }
 }
+
+test('the staged sets are the embedded ones; an extra file in payloads/ is ignored', (t) => {
+  // Every staged file is needed (above); one more changes nothing.
+  const pkg = copyPackage(t);
+  fs.writeFileSync(path.join(pkg, 'payloads', 'riscv64.xz'), 'not a payload');
+  const r = runWith(pkg, 'console.log(JSON.stringify(require(pkg).ARCHS))');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), smk.ARCHS);
+  assert.deepEqual(new Set(STAGED.map((a) => a.arch)), new Set(smk.ARCHS));
+});
 
 test('no addon for this platform: the error says what was tried and how to build one', (t) => {
   const pkg = copyPackage(t);

@@ -21,9 +21,13 @@ Commands:
                   hold all assets, extracting only what is missing or
                   wrong; prints the directory
   verify DIR      check every asset in DIR: size, mode and every byte
-  info [--json]   describe the embedded assets and the kernel
+  info [--json]   describe the embedded assets and the kernels
   --version       print the version
   --help          print this help
+
+extract, ensure and verify take --arch ARCH (before DIR) for the set
+of another guest architecture (aarch64, x86_64); without it they work
+on the host's set (the library's default architecture).
 `;
 
 // Output is bytes: a path given as a Buffer (an argument that is not
@@ -42,21 +46,28 @@ function fail(io, path, code) {
   return 1;
 }
 
+/** A usage error: `what` is a string or a list of parts (strings, Buffers). */
 function usageError(io, what) {
-  io.err(`${PROG}: ${what} (try '${HOW} --help')\n`);
+  io.err(`${PROG}: `, ...(Array.isArray(what) ? what : [what]), ` (try '${HOW} --help')\n`);
   return 2;
 }
 
+/** The descriptions of an architecture's set (null: the default one's). */
+function setOf(arch) {
+  const first = native.assetFind(arch, 0);
+  return Array.from({ length: native.assetCount }, (_, k) => native.assetInfo(first + k));
+}
+
 /**
- * Runs a directory operation and reports as the C CLI does, from the
- * per-asset results: one line for each asset that failed, naming its
- * file; or, when none did but the call failed, one line naming dir.  With
- * okLines, `PATH: ok` on stdout for each asset that passed.
+ * Runs a directory operation on an architecture's set and reports as the
+ * C CLI does, from the per-asset results: one line for each asset that
+ * failed, naming its file; or, when none did but the call failed, one
+ * line naming dir.  With okLines, `PATH: ok` on stdout for each asset
+ * that passed.
  */
-function report(io, dir, op, okLines) {
-  const [rc, ...results] = native.run(op, 0, dir);
+function report(io, dir, rc, results, arch, okLines) {
   let named = false;
-  smk.assets().forEach((a, i) => {
+  setOf(arch).forEach((a, i) => {
     const code = results[i];
     if (code === native.notAttempted || (code === 0 && !okLines)) return;
     const path = join(dir, a.fileName);
@@ -71,30 +82,90 @@ function report(io, dir, op, okLines) {
   return rc === 0 ? 0 : 1;
 }
 
-function extract(io, args) {
-  if (args.length !== 1) return usageError(io, 'extract needs exactly one DIR');
-  return report(io, args[0], native.ops.EXTRACT_ALL, false);
+const ARCH_OPTION = Buffer.from('--arch=');
+
+/**
+ * Takes a leading `--arch ARCH` (or `--arch=ARCH`) off args.  Returns
+ * { arch, args } (arch null when none is given) or { status } for a usage
+ * error.  An argument that is not UTF-8 (a Buffer) names no architecture.
+ */
+function takeArch(io, args) {
+  const first = args[0];
+  let a;
+  let rest;
+  if (first !== undefined && bytes(first).subarray(0, ARCH_OPTION.length).equals(ARCH_OPTION)) {
+    a = typeof first === 'string' ? first.slice(ARCH_OPTION.length) : first.subarray(ARCH_OPTION.length);
+    rest = args.slice(1);
+  } else if (first === '--arch') {
+    if (args.length < 2) return { status: usageError(io, '--arch needs an architecture') };
+    [, a] = args;
+    rest = args.slice(2);
+  } else {
+    return { arch: null, args };
+  }
+  if (typeof a !== 'string' || a === '' || native.assetFind(a, 0) < 0) {
+    // As the C CLI's "%.64s": at most 64 bytes of the name.
+    return {
+      status: usageError(io, ["--arch '", bytes(a).subarray(0, 64),
+        `': no guest set for it here (${native.archs.join(', ')})`]),
+    };
+  }
+  return { arch: a, args: rest };
 }
 
-function ensure(io, args) {
+function extract(io, argv) {
+  const { status, arch, args } = takeArch(io, argv);
+  if (status !== undefined) return status;
+  if (args.length !== 1) return usageError(io, 'extract needs exactly one DIR');
+  const [rc, ...results] = native.run(native.ops.EXTRACT_ALL, 0, args[0], arch);
+  return report(io, args[0], rc, results, arch, false);
+}
+
+function ensure(io, argv) {
+  const { status, arch, args } = takeArch(io, argv);
+  if (status !== undefined) return status;
   if (args.length > 1) return usageError(io, 'ensure takes at most one DIR');
   let dir = args[0];
   if (dir === undefined) {
-    dir = native.defaultDir();
+    dir = native.defaultDir(arch);
     if (typeof dir === 'number') return fail(io, '$XDG_CACHE_HOME or $HOME', dir);
   }
-  const status = report(io, dir, native.ops.ENSURE, false);
-  if (status === 0) io.out(dir, '\n');
-  return status;
+  const [rc, ...results] = native.run(native.ops.ENSURE, 0, dir, arch);
+  if (rc !== 0) return report(io, dir, rc, results, arch, false);
+  io.out(dir, '\n');
+  return 0;
 }
 
-function verify(io, args) {
+function verify(io, argv) {
+  const { status, arch, args } = takeArch(io, argv);
+  if (status !== undefined) return status;
   if (args.length !== 1) return usageError(io, 'verify needs exactly one DIR');
-  return report(io, args[0], native.ops.VERIFY, true);
+  const [rc, ...results] = native.run(native.ops.VERIFY, 0, args[0], arch);
+  return report(io, args[0], rc, results, arch, true);
 }
 
 const hex = (n) => `0x${n.toString(16)}`;
 const octal = (n) => n.toString(8).padStart(4, '0');
+
+function jsonKernel(arch, k) {
+  const s = JSON.stringify;
+  if (typeof k === 'number') {
+    return `{"arch": ${s(arch)}, "release": "", "error": ${s(native.errorName(k))}}`;
+  }
+  return `{"arch": ${s(arch)}, "release": ${s(k.release)}, "format": ${s(k.format)}, ` +
+    `"text_offset": ${k.textOffset}, "image_size": ${k.imageSize}, "flags": ${k.flags}, ` +
+    `"entry": ${k.entry}, "pvh_entry": ${k.pvhEntry}, "load_address": ${k.loadAddress}}`;
+}
+
+function textKernel(arch, k) {
+  if (typeof k === 'number') return `kernel ${arch}: ${native.strerror(k)}\n`;
+  if (k.format === 'ELF') {
+    return `kernel ${arch}: release ${k.release}, ELF vmlinux, entry ${hex(k.entry)}, ` +
+      `pvh_entry ${hex(k.pvhEntry)}, load_address ${hex(k.loadAddress)}, image_size ${k.imageSize}\n`;
+  }
+  return `kernel ${arch}: release ${k.release}, arm64 Image, text_offset ${hex(k.textOffset)}, ` +
+    `image_size ${k.imageSize}, flags ${hex(k.flags)}\n`;
+}
 
 function info(io, args) {
   let asJson;
@@ -102,13 +173,11 @@ function info(io, args) {
   else if (args.length === 0) asJson = false;
   else return usageError(io, 'info takes only --json');
 
-  const kernel = native.kernelInfo();
-  const kernelError = typeof kernel === 'number' ? kernel : 0;
-  const release = native.kernelRelease;
   const s = JSON.stringify;
-  const list = smk.assets();
+  // Every asset, the default architecture's set first.
+  const list = Array.from({ length: native.assetTotal }, (_, i) => native.assetInfo(i));
   if (asJson) {
-    io.out(`{\n  "version": ${s(smk.version)},\n  "assets": [\n`);
+    io.out(`{\n  "version": ${s(smk.version)},\n  "default_arch": ${s(native.defaultArch)},\n  "assets": [\n`);
     list.forEach((a, i) => {
       io.out(
         `    {"name": ${s(a.name)}, "file": ${s(a.fileName)}, "size": ${a.size}, ` +
@@ -117,13 +186,7 @@ function info(io, args) {
           `${i + 1 < list.length ? ',' : ''}\n`,
       );
     });
-    io.out(`  ],\n  "kernel": {"release": ${s(release)}`);
-    if (!kernelError) {
-      io.out(`, "text_offset": ${kernel.textOffset}, "image_size": ${kernel.imageSize}` +
-        `, "flags": ${kernel.flags}}\n}\n`);
-    } else {
-      io.out(`, "error": ${s(native.errorName(kernelError))}}\n}\n`);
-    }
+    io.out('  ],\n  "kernels": [\n');
   } else {
     io.out(`${'ASSET'.padEnd(20)} ${'FILE'.padEnd(19)} ${'SIZE'.padStart(10)}  ` +
       `${'SHA256'.padEnd(64)}  ${'MODE'.padEnd(4)}  ARCH\n`);
@@ -131,19 +194,21 @@ function info(io, args) {
       io.out(`${a.name.padEnd(20)} ${a.fileName.padEnd(19)} ${String(a.size).padStart(10)}  ` +
         `${a.sha256.padEnd(64)}  ${octal(a.mode)}  ${a.arch}\n`);
     }
-    io.out(`\nkernel release ${release}`);
-    if (!kernelError) {
-      io.out(`, text_offset ${hex(kernel.textOffset)}, image_size ${kernel.imageSize}` +
-        `, flags ${hex(kernel.flags)}\n`);
-    } else {
-      io.out('\n');
+    io.out('\n');
+  }
+  // One kernel per architecture, the default one first.
+  let failed = 0;
+  native.archs.forEach((arch, i) => {
+    const k = native.kernelInfo(arch);
+    if (asJson) io.out(`    ${jsonKernel(arch, k)}${i + 1 < native.archs.length ? ',' : ''}\n`);
+    else io.out(textKernel(arch, k));
+    if (typeof k === 'number') {
+      io.err(`${PROG}: ${arch} kernel payload: ${native.strerror(k)}\n`);
+      failed = 1;
     }
-  }
-  if (kernelError) {
-    io.err(`${PROG}: kernel payload: ${native.strerror(kernelError)}\n`);
-    return 1;
-  }
-  return 0;
+  });
+  if (asJson) io.out('  ]\n}\n');
+  return failed;
 }
 
 const COMMANDS = { extract, ensure, verify, info };

@@ -14,8 +14,10 @@
 // An SMK_ERR_* code becomes a PayloadError: the embedded payload is damaged
 // (SMK_ERR_CORRUPT, SMK_ERR_UNSUPPORTED, SMK_ERR_NOT_IMAGE) or a file does
 // not hold the asset (SMK_ERR_SIZE, SMK_ERR_MODE, SMK_ERR_NOT_REGULAR,
-// SMK_ERR_CHECKSUM); it names the asset, and the path when one is
-// concerned.
+// SMK_ERR_CHECKSUM); it names the asset (and its architecture, `arch`: in
+// the message too when it is not the default one), and the path when one
+// is concerned.  An architecture the package embeds no set for is a
+// PayloadError SMK_ERR_NO_ARCH too, naming it.
 
 const native = require('./native');
 const { shown } = require('./paths');
@@ -36,15 +38,19 @@ function describeErrno(errno) {
 }
 
 class PayloadError extends Error {
-  constructor(errno, asset, path) {
+  constructor(errno, asset, path, arch) {
     const code = native.errorName(errno) || 'SMK_ERR_INTERNAL';
     let message = `${code}: ${native.strerror(errno)}`;
-    if (asset !== undefined) message += `, asset '${asset}'`;
+    if (asset !== undefined) {
+      message += `, asset '${asset}'`;
+      if (arch !== undefined && arch !== native.defaultArch) message += ` (${arch})`;
+    }
     if (path !== undefined) message += `, '${shown(path)}'`;
     super(message);
     this.errno = errno;
     this.code = code;
     if (asset !== undefined) this.asset = asset;
+    if (arch !== undefined) this.arch = arch;
     if (path !== undefined) this.path = shown(path);
   }
 }
@@ -60,10 +66,10 @@ function isErrno(code) {
 /**
  * The error of a failed step.  `step` is 'write' (extraction), 'read'
  * (verification) or 'mkdir' (a directory of the operation); `asset` is
- * the asset's name when one is concerned.
+ * the asset's name when one is concerned, `arch` its architecture.
  */
-function fromCode(errno, step, path, asset) {
-  if (!isErrno(errno)) return new PayloadError(errno, asset, path);
+function fromCode(errno, step, path, asset, arch) {
+  if (!isErrno(errno)) return new PayloadError(errno, asset, path, arch);
   const [code, description] = describeErrno(errno);
   const syscall = step !== 'mkdir' && OPEN_ERRORS.has(code) ? 'open' : step;
   const where = shown(path);
@@ -75,4 +81,14 @@ function fromCode(errno, step, path, asset) {
   return err;
 }
 
-module.exports = { PayloadError, fromCode, isErrno };
+const SMK_ERR_NO_ARCH = -10009;
+
+/** The error for an architecture with no set here: `arch` is the name as given. */
+function noArchError(arch, archs) {
+  const err = new PayloadError(SMK_ERR_NO_ARCH);
+  err.message = `${err.message}: ${require('util').inspect(arch)} (embedded: ${archs.join(', ')})`;
+  err.arch = arch;
+  return err;
+}
+
+module.exports = { PayloadError, fromCode, isErrno, noArchError };

@@ -9,6 +9,8 @@ import smk from '../index.js';
 export default smk;
 
 export type {
+  Arch,
+  ArchOptions,
   PathLike,
   AssetName,
   AssetFileName,
@@ -42,8 +44,11 @@ export {
   extractAllTo,
   extractAllToSync,
   version,
+  ARCHS,
+  DEFAULT_ARCH,
   PayloadError,
   assets,
+  assetBytes,
   kernelInfo,
   defaultDir,
   ensureAssets,

@@ -66,4 +66,4 @@ function join(dir, name) {
   return Buffer.concat([dir, Buffer.from(sep + name)]);
 }
 
-module.exports = { toPath, shown, join };
+module.exports = { toPath, shown, join, isURL, received, typeError };

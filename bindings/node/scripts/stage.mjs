@@ -3,12 +3,17 @@
 // package).  The version is read from core/include/supermachine_kernel.h,
 // the only place it is written, into the staged package.json.
 //
-//   node bindings/node/scripts/stage.mjs --addon FILE.node --out DIR
+//   node bindings/node/scripts/stage.mjs --addon FILE.node [--arch ARCH]... --out DIR
 //
-// The payloads go in once, as payloads/*.xz with their manifest, shared
-// by the prebuilt addon(s) and a source build.
+// The payloads go in once, shared by the prebuilt addon(s) and a source
+// build: each .xz at its manifest "xz" path under payloads/ (kernel.xz,
+// x86_64/kernel.xz, ...), the path the addon maps, with the manifest.
+// --arch (repeatable) stages only those architectures' sets, as an addon
+// built with SMK_ARCHS set to them embeds; the staged manifest then lists
+// only their entries, so that a source build of the package embeds the
+// same.  Without --arch, every set of the manifest.
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -17,12 +22,13 @@ const repo = resolve(node, '..', '..');
 const { values } = parseArgs({
   options: {
     addon: { type: 'string', multiple: true },
+    arch: { type: 'string', multiple: true },
     platform: { type: 'string', multiple: true },
     out: { type: 'string' },
   },
 });
 if (!values.out || !values.addon) {
-  console.error('usage: stage.mjs --addon FILE.node [--platform linux-x64] ... --out DIR');
+  console.error('usage: stage.mjs --addon FILE.node [--platform linux-x64] ... [--arch ARCH] ... --out DIR');
   process.exit(2);
 }
 
@@ -53,11 +59,36 @@ for (const entry of readdirSync(repo)) {
   if (entry === 'NOTICE' || entry.startsWith('LICENSE-')) copyFileSync(join(repo, entry), join(out, entry));
 }
 
-const manifest = JSON.parse(readFileSync(join(repo, 'payloads', 'manifest.json'), 'utf8'));
+const manifestFile = join(repo, 'payloads', 'manifest.json');
+const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+if (manifest.format !== 2) {
+  console.error(`stage.mjs: ${manifestFile}: format ${manifest.format}, expected 2 (entries by arch and name)`);
+  process.exit(1);
+}
+const manifestArchs = [...new Set(manifest.assets.map((a) => a.arch))];
+const archs = values.arch ? [...new Set(values.arch.flatMap((a) => a.split(/[,;]/)).filter(Boolean))] : manifestArchs;
+for (const arch of archs) {
+  if (!manifestArchs.includes(arch)) {
+    console.error(`stage.mjs: --arch ${arch}: the manifest has no such set (${manifestArchs.join(', ')})`);
+    process.exit(2);
+  }
+}
+const staged = manifest.assets.filter((a) => archs.includes(a.arch));
 mkdirSync(join(out, 'payloads'));
-copyFileSync(join(repo, 'payloads', 'manifest.json'), join(out, 'payloads', 'manifest.json'));
-for (const asset of manifest.assets) {
-  copyFileSync(join(repo, 'payloads', asset.xz), join(out, 'payloads', asset.xz));
+if (staged.length === manifest.assets.length) {
+  copyFileSync(manifestFile, join(out, 'payloads', 'manifest.json'));
+} else {
+  writeFileSync(join(out, 'payloads', 'manifest.json'),
+    `${JSON.stringify({ ...manifest, assets: staged }, null, 2)}\n`);
+}
+for (const asset of staged) {
+  const rel = normalize(asset.xz);
+  if (isAbsolute(rel) || rel.split(sep).includes('..')) {
+    console.error(`stage.mjs: ${manifestFile}: ${asset.arch} ${asset.name}: "xz" ${asset.xz} is not a path inside payloads/`);
+    process.exit(1);
+  }
+  mkdirSync(dirname(join(out, 'payloads', rel)), { recursive: true });
+  copyFileSync(join(repo, 'payloads', rel), join(out, 'payloads', rel));
 }
 
 const platforms = values.platform || [`${process.platform}-${process.arch}`];
@@ -73,6 +104,6 @@ values.addon.forEach((file, i) => {
 
 const pkg = JSON.parse(readFileSync(join(node, 'package.json'), 'utf8'));
 const version = readVersion(join(repo, 'core', 'include', 'supermachine_kernel.h'));
-const staged = { name: pkg.name, version, ...pkg };
-writeFileSync(join(out, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
-console.log(`${out}: supermachine-kernel ${version}`);
+const stagedPkg = { name: pkg.name, version, ...pkg };
+writeFileSync(join(out, 'package.json'), `${JSON.stringify(stagedPkg, null, 2)}\n`);
+console.log(`${out}: supermachine-kernel ${version} (guest sets: ${archs.join(', ')})`);

@@ -1,8 +1,11 @@
 /*
  * The operations that touch the disk: extract one asset, verify one file,
- * and the directory-wide ones with a result per asset.  Each runs either on
- * the calling thread (the ...Sync functions of lib/) or on the libuv pool
- * with a promise (the async ones), through the same job_execute().
+ * and the directory-wide ones with a result per asset.  A single asset's
+ * smk_asset value says its architecture; the directory-wide operations
+ * take one (an optional fourth argument, null for the default one) and
+ * work on that architecture's set.  Each runs either on the calling thread
+ * (the ...Sync functions of lib/) or on the libuv pool with a promise (the
+ * async ones), through the same job_execute().
  */
 #include "addon.h"
 
@@ -14,9 +17,9 @@ enum smk_node_op {
 	OP_EXTRACT,             /* (asset, path) -> code */
 	OP_EXTRACT_WITH_PARENTS,/* (asset, path) -> code */
 	OP_VERIFY_FILE,         /* (asset, path) -> code */
-	OP_EXTRACT_ALL,         /* (0, dir) -> [code, per-asset codes...] */
-	OP_ENSURE,              /* (0, dir) -> [code, per-asset codes...] */
-	OP_VERIFY,              /* (0, dir) -> [code, per-asset codes...] */
+	OP_EXTRACT_ALL,         /* (0, dir, arch) -> [code, per-asset codes...] */
+	OP_ENSURE,              /* (0, dir, arch) -> [code, per-asset codes...] */
+	OP_VERIFY,              /* (0, dir, arch) -> [code, per-asset codes...] */
 	OP_COUNT
 };
 
@@ -24,6 +27,7 @@ struct job {
 	enum smk_node_op op;
 	int asset;
 	char *path;
+	char *arch; /* NULL: the default architecture */
 	int rc;
 	int results[SMK_ASSET_COUNT];
 	napi_deferred deferred;
@@ -50,15 +54,16 @@ static void job_execute(struct job *j)
 		j->rc = smk_verify_file((smk_asset)j->asset, j->path);
 		break;
 	case OP_EXTRACT_ALL:
-		j->rc = smk_extract_all_to_each(j->results, SMK_ASSET_COUNT,
-		                                j->path);
+		j->rc = smk_extract_set_to(j->arch, j->results,
+		                           SMK_ASSET_COUNT, j->path);
 		break;
 	case OP_ENSURE:
-		j->rc = smk_ensure_assets_each(j->results, SMK_ASSET_COUNT,
-		                               j->path);
+		j->rc = smk_ensure_set(j->arch, j->results, SMK_ASSET_COUNT,
+		                       j->path);
 		break;
 	case OP_VERIFY:
-		j->rc = smk_verify_each(j->results, SMK_ASSET_COUNT, j->path);
+		j->rc = smk_verify_set(j->arch, j->results, SMK_ASSET_COUNT,
+		                       j->path);
 		break;
 	case OP_COUNT:
 		j->rc = -EINVAL;
@@ -70,6 +75,7 @@ static void job_free(struct job *j)
 {
 	if (j) {
 		free(j->path);
+		free(j->arch);
 		free(j);
 	}
 }
@@ -92,12 +98,12 @@ static napi_value job_result(napi_env env, const struct job *j)
 	return out;
 }
 
-/* (op, asset, path) from the arguments into a new job; NULL with a JS
- * exception pending on failure. */
+/* (op, asset, path[, arch]) from the arguments into a new job; NULL with
+ * a JS exception pending on failure. */
 static struct job *job_from_args(napi_env env, napi_callback_info info)
 {
-	size_t argc = 3;
-	napi_value argv[3];
+	size_t argc = 4;
+	napi_value argv[4];
 	struct job *j;
 	int op;
 
@@ -105,8 +111,9 @@ static struct job *job_from_args(napi_env env, napi_callback_info info)
 		smk_node_throw_last(env);
 		return NULL;
 	}
-	if (argc != 3) {
-		napi_throw_type_error(env, NULL, "expected (op, asset, path)");
+	if (argc != 3 && argc != 4) {
+		napi_throw_type_error(env, NULL,
+		                      "expected (op, asset, path[, arch])");
 		return NULL;
 	}
 	j = calloc(1, sizeof *j);
@@ -126,7 +133,8 @@ static struct job *job_from_args(napi_env env, napi_callback_info info)
 	}
 	j->op = (enum smk_node_op)op;
 	j->path = smk_node_path_arg(env, argv[2]);
-	if (!j->path) {
+	if (!j->path ||
+	    smk_node_arch_arg(env, argc == 4 ? argv[3] : NULL, &j->arch)) {
 		job_free(j);
 		return NULL;
 	}

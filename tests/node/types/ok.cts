@@ -26,6 +26,11 @@ async function main(): Promise<void> {
   const info: smk.AssetInfo = smk.assets()[0]!;
   const kernel: smk.KernelInfo = smk.kernelInfo();
   console.log(lens, bytes.length, info.name, kernel.release, smk.version, smk.defaultDir());
+  const arch: smk.Arch = smk.DEFAULT_ARCH;
+  const other: smk.ArchOptions = { arch: smk.ARCHS[smk.ARCHS.length - 1] };
+  const x86: Buffer = smk.assetBytes('kernel', { arch: 'x86_64' });
+  await smk.extractAllTo('/tmp/smk', other);
+  console.log(arch, x86.length, smk.kernelInfo(other).pvhEntry, smk.assets(other)[0]!.arch);
 }
 
 void main();

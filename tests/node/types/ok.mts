@@ -9,9 +9,10 @@ import smk, {
   extractTo, extractToSync, extractToWithParents, extractToWithParentsSync,
   extractAllTo, extractAllToSync, version, PayloadError, assets, kernelInfo, defaultDir,
   ensureAssets, ensureAssetsSync, verify, verifySync, verifyFile, verifyFileSync,
+  ARCHS, DEFAULT_ARCH, assetBytes,
 } from 'supermachine-kernel';
 import type {
-  AssetFileName, AssetInfo, AssetName, KernelInfo, PathLike, PayloadErrorCode,
+  Arch, ArchOptions, AssetFileName, AssetInfo, AssetName, KernelInfo, PathLike, PayloadErrorCode,
 } from 'supermachine-kernel';
 import { pathToFileURL } from 'node:url';
 
@@ -87,6 +88,41 @@ async function main(): Promise<void> {
   const v: string = version;
   console.log(same, first, file, kernel.textOffset + kernel.imageSize + kernel.flags, kernel.release, home, v);
   for (const a of info) console.log(a.arch, a.sha256, a.size, a.mode, a.compressed, a.embeddedSize);
+
+  // Architectures: every set through an options object, last.
+  const archs: readonly Arch[] = ARCHS;
+  const host: Arch = DEFAULT_ARCH;
+  const other: ArchOptions = { arch: archs[archs.length - 1] };
+  const fromNode: ArchOptions = { arch: process.arch };
+  for (const opts of [other, fromNode, { arch: 'amd64' }, { arch: null }, {}]) {
+    const set: AssetInfo[] = assets(opts);
+    const arch: Arch = set[0]!.arch;
+    const k: KernelInfo = kernelInfo(opts);
+    const format: 'Image' | 'ELF' = k.format;
+    console.log(arch, format, k.arch, k.entry + k.pvhEntry + k.loadAddress + k.textOffset);
+    const buf: Buffer = assetBytes('kernel', opts);
+    const agent: Buffer = assetBytes('supermachine-agent', opts);
+    console.log(buf.length + agent.length, defaultDir(opts));
+    await extractKernelTo('/tmp/k', opts);
+    extractInitOciToWithParentsSync('/tmp/x/init-oci', opts);
+    await extractAllTo(dir, opts);
+    extractAllToSync(Buffer.from(dir), opts);
+    const e1: string = await ensureAssets(opts);
+    const e2: string = await ensureAssets(undefined, opts);
+    const e3: Buffer = await ensureAssets(Buffer.from(dir), opts);
+    const e4: string = ensureAssetsSync(opts);
+    const e5: string = ensureAssetsSync(dir, opts);
+    console.log(e1, e2, e3, e4, e5);
+    await verify(dir, opts);
+    verifySync(dir, opts);
+    await verifyFile('kernel', `${dir}/kernel`, opts);
+    verifyFileSync('init-oci', `${dir}/init-oci`, opts);
+  }
+  try {
+    assets({ arch: 'riscv64' });
+  } catch (err) {
+    if (err instanceof PayloadError && err.code === 'SMK_ERR_NO_ARCH') console.log(err.arch, host);
+  }
 }
 
 void main();
