@@ -320,8 +320,8 @@ func cString(s string) string {
 // The build tags smk_<arch> name the sets to embed; smk_goarch adds
 // GOARCH's; with none of them every set is embedded. Each condition below
 // is written once, as a disjunction of conjunctions of tags, and rendered
-// both as a //go:build expression (the Go files of each configuration, the
-// go:embed files of the pure-Go backend) and as cgo's constraint syntax
+// both as a //go:build expression (the Go files of each configuration, and
+// the embedding files of the pure-Go backend) and as cgo's constraint syntax
 // (the -D flags that pick the C core's table in smk_payloads.h), so that
 // the two backends cannot embed different sets.
 
