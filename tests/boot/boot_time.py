@@ -63,6 +63,7 @@ class Set:
     name: str
     machine: guests.Machine
     accel: str
+    dir: str = ""
     kernel: str = ""
     initrd: str = ""
     times: list = field(default_factory=list)
@@ -77,6 +78,31 @@ def watch_console(guest, seen, stop):
         time.sleep(0.005)
 
 
+class PatientSends:
+    """The agent socket as AgentClient sees it, but a send may wait up to
+    `timeout` seconds whatever shorter timeout wait_ready() has set for its
+    reads. Needed for HELLOs every 20 ms: until the guest opens its port,
+    QEMU leaves the socket unread, and once about 80 small frames are queued
+    the kernel reports an AF_UNIX socket unwritable (queued buffer memory
+    over a quarter of SO_SNDBUF), which Python's sendall under a 20 ms
+    timeout turns into TimeoutError long before the buffer is full. Waiting
+    there is right: the queued HELLOs reach the agent when the port opens."""
+
+    def __init__(self, sock, timeout):
+        self._sock, self._timeout = sock, timeout
+
+    def sendall(self, data):
+        saved = self._sock.gettimeout()
+        self._sock.settimeout(max(saved or 0, self._timeout))
+        try:
+            self._sock.sendall(data)
+        finally:
+            self._sock.settimeout(saved)
+
+    def __getattr__(self, name):
+        return getattr(self._sock, name)
+
+
 def one_boot(work, st, append, net):
     """(seconds from QEMU start to the agent's HELLO reply, seconds to the
     kernel running /init or None); powers the guest off."""
@@ -86,7 +112,7 @@ def one_boot(work, st, append, net):
         seen, stop = [], threading.Event()
         watcher = threading.Thread(target=watch_console, args=(guest, seen, stop), daemon=True)
         watcher.start()
-        agent = AgentClient(guest.connect(10))
+        agent = AgentClient(PatientSends(guest.connect(10), READY_TIMEOUT[st.accel]))
         try:
             agent.sock.settimeout(30)
             agent.wait_ready(timeout=READY_TIMEOUT[st.accel], interval=0.02)
@@ -134,7 +160,7 @@ def prepare(spec, d, rootfs, cli):
         machine = guests.machine_for(arch, machine_name)
     if accel == "kvm" and machine.arch != guests.host_arch():
         raise ValueError(f"{spec}: KVM runs only {guests.host_arch()} guests here")
-    st = Set(spec, machine, accel)
+    st = Set(spec, machine, accel, d)
     st.kernel, init_oci, agent = (os.path.join(directory, f) for f in assets.ASSET_FILES)
     image = os.path.join(rootfs, machine.arch)
     if not os.path.isdir(image):
@@ -204,9 +230,9 @@ def main():
 
         failed = 0
         for round_ in range(args.n + 1):  # round 0 warms the page cache, not counted
-            for i, st in enumerate(list(sets)):
+            for st in list(sets):
                 try:
-                    ready, kernel_done = one_boot(os.path.join(work, f"set{i}", f"boot{round_}"),
+                    ready, kernel_done = one_boot(os.path.join(st.dir, f"boot{round_}"),
                                                   st, args.append, args.net)
                 except Exception as e:  # noqa: BLE001 -- counted, reported, next boot
                     if st.accel == "kvm" and not round_:

@@ -281,6 +281,8 @@ class Guest:
         board = list(machine.machine)
         if accel == "kvm":
             board[board.index("-cpu") + 1] = "host"
+            if machine.name == "virt":  # the host's GIC, v2 or v3 (virt's default, v2, may be missing)
+                board[board.index("-M") + 1] += ",gic-version=host"
             accel_args = ["-accel", "kvm"]
         else:
             accel_args = ["-accel", "tcg,thread=multi"]
