@@ -136,7 +136,7 @@ func TestBuildTagsChooseTheSets(t *testing.T) {
 }
 
 // For other GOARCHes the go tool must select the configuration file, the
-// go:embed files and the cgo flags of the sets the rule gives.
+// embedding files and the cgo flags of the sets the rule gives.
 func TestBuildTagsForOtherGOARCHes(t *testing.T) {
 	manifest := manifestSets(t)
 	for _, goarch := range []string{"amd64", "arm64", "riscv64"} {

@@ -2,10 +2,12 @@
 # The Go module's suites (run by scripts/test-all):
 #   formatting, vet and staticcheck with cgo and without; the drift check of
 #   the generated copies; go test with cgo and with CGO_ENABLED=0, each also
-#   under -race; then tests/go: an outside consumer through a file-system
-#   GOPROXY and vendored, the CLI contract (tests/conformance/cli.json)
-#   against both builds of the command and the C CLI, the shared ensure
-#   protocol, staticcheck's SA1019 on callers of the deprecated aliases.
+#   under -race; the architecture tests of a build embedding one set; then
+#   tests/go: an outside consumer through a file-system GOPROXY and
+#   vendored, the CLI contract (tests/conformance/cli.json) against both
+#   builds of the command and the C CLI, the shared ensure protocol, every
+#   combination of the build tags that choose the embedded sets,
+#   staticcheck's SA1019 on callers of the deprecated aliases.
 #
 #   tests/go/run.sh [C_CLI]     C_CLI: the C supermachine-kernel to compare
 #                               with (default: build/test/core/supermachine-kernel)
@@ -54,6 +56,13 @@ CGO_ENABLED=1 go test -count=1 -race ./...
 # (the purego run: the tests that run goroutines at once; the rest only
 # decodes more slowly under the race detector)
 CGO_ENABLED=1 go test -count=1 -race -tags=purego -run 'Concurrent|Decoded|Ensure' .
+
+# A build that embeds one set (GOARCH's): the architecture tests, with cgo
+# and without (tests/go builds every other combination of the tags).
+step "-tags smk_goarch: the architecture tests, cgo and pure-Go"
+for cgo in 1 0; do
+    CGO_ENABLED=$cgo go test -count=1 -tags=smk_goarch -run '^Test(Arch|Default|Each|Unknown|Tables|AssetNames)' .
+done
 
 step "tests/go: consumer via GOPROXY and vendored, CLI contract, shared protocol"
 cd "$repo/tests/go"
