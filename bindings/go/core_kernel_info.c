@@ -103,6 +103,8 @@ static int parse_elf(const struct smk_payload *p, const unsigned char *h,
 		uint64_t paddr = le(ph + 24, 8), filesz = le(ph + 32, 8);
 		uint64_t memsz = le(ph + 40, 8);
 		if (type == PT_LOAD && memsz > 0) {
+			if (paddr + memsz < paddr)
+				return SMK_ERR_NOT_IMAGE; /* wraps past 2^64 */
 			if (paddr < low)
 				low = paddr;
 			if (paddr + memsz > high)
