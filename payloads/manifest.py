@@ -15,7 +15,8 @@
   manifest.py verify           the manifest holds every (arch, name) in table
                                order, each with pins.sh's flags as its
                                compression; committed .xz files match it and
-                               each decodes to the recorded raw sha256
+                               each decodes to the recorded raw sha256;
+                               the sizes are within BUDGETS
 
 RAWDIR holds one directory per architecture (aarch64, x86_64), each with
 the three raw artifacts under their file names (kernel, init-oci,
@@ -49,6 +50,14 @@ ASSETS = [
     ("supermachine_agent", "supermachine-agent", "0755", "payloads/agent/build.sh"),
 ]
 ARCH_NAMES = [a[0] for a in ARCHS]
+MiB = 1 << 20
+# Size budgets the issues set, checked by verify: (what, measure, limit).
+# A measure is the sum over the selected entries of "xz_size" or "size".
+BUDGETS = [
+    ("aarch64/kernel as xz", [("aarch64", "kernel")], "xz_size", 3.2 * MiB),
+    ("x86_64/kernel raw (vmlinux)", [("x86_64", "kernel")], "size", 16 * MiB),
+    ("the x86_64 set as xz", [("x86_64", n) for n, _, _, _ in ASSETS], "xz_size", 3.5 * MiB),
+]
 
 
 def xz_path(arch, file):
@@ -317,6 +326,12 @@ def verify():
             bad += 1
         else:
             print(f"{a['xz']}: matches manifest ({arch}, {a['size']} bytes raw)")
+    for what, keys, field, limit in BUDGETS:
+        total = sum(manifest[k][field] for k in keys)
+        ok = total <= limit
+        print(f"{what}: {total} bytes, budget {int(limit)}: {'within' if ok else 'OVER'}",
+              file=sys.stdout if ok else sys.stderr)
+        bad += not ok
     return 1 if bad else 0
 
 

@@ -15,7 +15,7 @@ var embeddedArchs = [...]int{0, 1}
 // constants, so they serve in constant expressions (array lengths, other
 // constants).
 const (
-	KernelLen            = 9840648
+	KernelLen            = 7886856
 	InitOCILen           = 132744
 	SupermachineAgentLen = 132752
 )

@@ -15,7 +15,7 @@ var embeddedArchs = [...]int{1}
 // constants, so they serve in constant expressions (array lengths, other
 // constants).
 const (
-	KernelLen            = 16595136
+	KernelLen            = 16545984
 	InitOCILen           = 83600
 	SupermachineAgentLen = 79504
 )

@@ -21,12 +21,12 @@ const kindCount = 3
 // archTable is every architecture of the manifest, in table order.
 var archTable = [...]archData{
 	{name: "aarch64", goarch: "arm64", release: "6.12.117", assets: [kindCount]AssetInfo{
-		{Name: "kernel", FileName: "kernel", Arch: "aarch64", SHA256: "7aa18572cd618beafcfad490436c492ec50eedae2dcae005858d4428c6a0e776", Size: 9840648, Mode: 0o644, Compressed: true, EmbeddedSize: 3259896},
+		{Name: "kernel", FileName: "kernel", Arch: "aarch64", SHA256: "0d9e5b2c0643b725d9bf0e6d58b220393a524e7e5b8cb7ebab3357630cd0fd64", Size: 7886856, Mode: 0o644, Compressed: true, EmbeddedSize: 2432192},
 		{Name: "init_oci", FileName: "init-oci", Arch: "aarch64", SHA256: "8188b5d038086cb376a6255e3301ae274648cb70496ea9848961dd1c987aedde", Size: 132744, Mode: 0o755, Compressed: true, EmbeddedSize: 42324},
 		{Name: "supermachine_agent", FileName: "supermachine-agent", Arch: "aarch64", SHA256: "8d13a979274ad1f135a223c4ec77585edf664d18ec0d0bb1f53a6a06249c25a0", Size: 132752, Mode: 0o755, Compressed: true, EmbeddedSize: 44200},
 	}},
 	{name: "x86_64", goarch: "amd64", release: "6.12.117", assets: [kindCount]AssetInfo{
-		{Name: "kernel", FileName: "kernel", Arch: "x86_64", SHA256: "b3acd0908c37e4bf3dc2350b019b118ae00a0bbebaa4893ae3f50ffad3ddadfc", Size: 16595136, Mode: 0o644, Compressed: true, EmbeddedSize: 3426324},
+		{Name: "kernel", FileName: "kernel", Arch: "x86_64", SHA256: "621d39874c8521188904c9d83bcb785080bd949d124213f2cd41510d34c13d83", Size: 16545984, Mode: 0o644, Compressed: true, EmbeddedSize: 3050812},
 		{Name: "init_oci", FileName: "init-oci", Arch: "x86_64", SHA256: "aa775e3234dfa6648c6813b57fbad5976a1a312b966d042f3b311f25cf857c78", Size: 83600, Mode: 0o755, Compressed: true, EmbeddedSize: 39212},
 		{Name: "supermachine_agent", FileName: "supermachine-agent", Arch: "x86_64", SHA256: "6fe554199c94730db79678468f6fee9d5862d30c120b74ff804c647c5da9b855", Size: 79504, Mode: 0o755, Compressed: true, EmbeddedSize: 38972},
 	}},
