@@ -47,8 +47,8 @@ def _cache(arch):
     return os.path.join(REPO, ".deps", f"{_debarch(arch)}-debs")
 
 
-def _root(arch):
-    return os.path.join(REPO, ".deps", f"{_debarch(arch)}-root")
+def _root(arch, name=None):
+    return os.path.join(REPO, ".deps", f"{_debarch(arch)}-{name or 'root'}")
 
 
 def library_dirs(arch):
@@ -74,11 +74,13 @@ def _deb(arch, package):
     return found[-1] if found else None
 
 
-def fetch(arch, packages=PACKAGES):
+def fetch(arch, packages=PACKAGES, name=None):
     """Make sure the packages for guest architecture `arch` (aarch64,
     x86_64) are downloaded and unpacked; return the root they are unpacked
-    in. Safe to call from concurrent test runs."""
-    cache, root = _cache(arch), _root(arch)
+    in: .deps/DEBARCH-root, or .deps/DEBARCH-NAME for another list (a
+    sysroot for qemu-user, say), so that lists do not replace each other's
+    root. Safe to call from concurrent test runs."""
+    cache, root = _cache(arch), _root(arch, name)
     os.makedirs(cache, exist_ok=True)
     with open(os.path.join(cache, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
