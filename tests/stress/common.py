@@ -19,7 +19,12 @@ from typing import Dict, List, Optional
 HERE = pathlib.Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 MANIFEST = json.loads((REPO / "payloads" / "manifest.json").read_text())
-ASSETS = MANIFEST["assets"]
+# The CLIs' `extract DIR` and `ensure` write the default set: the host's
+# architecture when the manifest has it, else the first (as the core picks).
+_HOST = {"amd64": "x86_64", "arm64": "aarch64"}.get(os.uname().machine, os.uname().machine)
+_ARCHS = [a["arch"] for a in MANIFEST["assets"]]
+DEFAULT_ARCH = _HOST if _HOST in _ARCHS else _ARCHS[0]
+ASSETS = [a for a in MANIFEST["assets"] if a["arch"] == DEFAULT_ARCH]
 
 # What a destination holds before a run: small, recognisable, and never a
 # prefix of an asset.
