@@ -156,3 +156,17 @@ test("only other platforms' prebuilt addons: the error names this platform and t
   for (const other of others) assert.ok(!err.message.includes(`prebuilds/${other}/`), err.message);
   assert.match(err.message, /npm run build/);
 });
+
+test('no usable addon on a Node without glibc: the error says so', (t) => {
+  const pkg = copyPackage(t);
+  fs.rmSync(path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`), { recursive: true });
+  // A musl Node's report has no glibcVersionRuntime: stand in for one.
+  const r = runWith(pkg, `
+    const real = process.report.getReport.bind(process.report);
+    process.report.getReport = () => { const rep = real(); delete rep.header.glibcVersionRuntime; return rep; };
+    try { require(pkg) } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`);
+  const err = JSON.parse(r.stdout);
+  assert.equal(err.code, 'SMK_ERR_NO_ADDON');
+  assert.ok(err.message.includes(`no usable addon for ${process.platform}-${process.arch} (not glibc: musl?) (prebuilt: `),
+    err.message);
+});
