@@ -58,7 +58,7 @@ def library_dirs(arch):
 
 def _download(arch, missing):
     debarch = _debarch(arch)
-    cmd = ["apt-get", "download", "-qq"] + [f"{p}:{debarch}" for p in missing]
+    cmd = ["apt-get", "download", "-qq"] + [p if p.endswith(":all") else f"{p}:{debarch}" for p in missing]
     r = subprocess.run(cmd, cwd=_cache(arch), capture_output=True, text=True)
     if r.returncode != 0 and os.geteuid() == 0:
         # Stale package lists (an update since the last apt-get update).
@@ -70,13 +70,17 @@ def _download(arch, missing):
 
 
 def _deb(arch, package):
-    found = sorted(glob.glob(os.path.join(_cache(arch), f"{package}_*_{_debarch(arch)}.deb")))
+    # "NAME:all": an Architecture: all package (e.g. the JavaScript that
+    # Debian's nodejs loads from /usr/share/nodejs), the same for every arch.
+    name, debarch = (package[:-4], "all") if package.endswith(":all") else (package, _debarch(arch))
+    found = sorted(glob.glob(os.path.join(_cache(arch), f"{name}_*_{debarch}.deb")))
     return found[-1] if found else None
 
 
 def fetch(arch, packages=PACKAGES, name=None):
     """Make sure the packages for guest architecture `arch` (aarch64,
-    x86_64) are downloaded and unpacked; return the root they are unpacked
+    x86_64) are downloaded and unpacked (a name ending in ":all" is an
+    Architecture: all package, fetched as it is); return the root they are unpacked
     in: .deps/DEBARCH-root, or .deps/DEBARCH-NAME for another list (a
     sysroot for qemu-user, say), so that lists do not replace each other's
     root. Safe to call from concurrent test runs."""

@@ -26,7 +26,13 @@ const DEFAULT_ARCH = expectedDefaultArch();
 const DEFAULT_SET = manifestSet(MANIFEST, DEFAULT_ARCH);
 // Every embedded asset in the CLI's order: the default set first.
 const CLI_ORDER = [...DEFAULT_SET, ...STAGED.filter((a) => a.arch !== DEFAULT_ARCH)];
-const ADDON = 'prebuilds/linux-x64/supermachine_kernel.node';
+// The prebuilt addons, one per platform (Node's process.platform-arch), and
+// the ELF machine each must be built for (readelf -h's words).
+const PREBUILDS = { 'linux-arm64': 'AArch64', 'linux-x64': 'Advanced Micro Devices X86-64' };
+const addonOf = (platform) => `prebuilds/${platform}/supermachine_kernel.node`;
+// The oldest glibc the prebuilt addons load with, as lib/native.js's error
+// names it ("for glibc X.Y or later"): the newest GLIBC_ version they need.
+const GLIBC_STATED = fs.readFileSync(path.join(PACKAGE, 'lib', 'native.js'), 'utf8').match(/for glibc (\d+\.\d+) or later/);
 // What a package must not ask npm to run at install: npm 11.16+ warns about
 // these and npm 12 blocks them (and an install must not need a compiler).
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
@@ -125,7 +131,7 @@ test('the npm package', async (t) => {
       `${tgz}: ${size} bytes, more than ${MAX_TARBALL_BYTES} (its payloads, ${archs}: ${payloads} bytes)`);
   });
 
-  await t.test('the tarball holds each payload once, the linux-x64 addon, NOTICE and the licences', () => {
+  await t.test('the tarball holds each payload once, the linux-x64 and linux-arm64 addons, NOTICE and the licences', () => {
     const count = (entry) => entries.filter((e) => e === entry).length;
     // Payloads once, at their manifest paths (kernel.xz, x86_64/kernel.xz,
     // ...): the prebuilt addon maps them instead of embedding them.
@@ -136,7 +142,11 @@ test('the npm package', async (t) => {
     for (const entry of xz) assert.equal(count(entry), 1, `${entry}: listed ${count(entry)} times`);
     assert.deepEqual(entries.filter((e) => e.endsWith('.xz')).sort(), xz.sort(), '.xz files in the tarball');
 
-    assert.equal(count(`package/${ADDON}`), 1, `package/${ADDON}`);
+    for (const platform of Object.keys(PREBUILDS)) {
+      assert.equal(count(`package/${addonOf(platform)}`), 1, `package/${addonOf(platform)}`);
+    }
+    assert.deepEqual(entries.filter((e) => e.endsWith('.node')).sort(),
+      Object.keys(PREBUILDS).map((p) => `package/${addonOf(p)}`).sort(), '.node files in the tarball');
     const licences = fs.readdirSync(REPO).filter((f) => f === 'NOTICE' || f.startsWith('LICENSE-'));
     assert.ok(licences.includes('NOTICE') && licences.length > 1, `NOTICE and LICENSE-* in ${REPO}: ${licences}`);
     for (const f of licences) assert.equal(count(`package/${f}`), 1, `package/${f}`);
@@ -264,15 +274,47 @@ test('the npm package', async (t) => {
     }
   });
 
-  await usingIt('the installed addon exports only the Node-API entry points', (st) => {
+  await usingIt('the installed addons export only the Node-API entry points', (st) => {
     const nm = which('nm');
     if (!nm) {
       st.skip('no nm on PATH');
       return;
     }
-    const r = check(nm, ['-D', '--defined-only', path.join(installed, ADDON)]);
-    // "ADDRESS TYPE NAME" lines; a versioned name would read NAME@@VERSION.
-    const names = r.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).pop().split('@')[0]);
-    assert.deepEqual(names.sort(), ['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
+    for (const platform of Object.keys(PREBUILDS)) {
+      const r = check(nm, ['-D', '--defined-only', path.join(installed, addonOf(platform))]);
+      // "ADDRESS TYPE NAME" lines; a versioned name would read NAME@@VERSION.
+      const names = r.stdout.split('\n').filter(Boolean).map((line) => line.trim().split(/\s+/).pop().split('@')[0]);
+      assert.deepEqual(names.sort(), ['napi_register_module_v1', 'node_api_module_get_api_version_v1'], platform);
+    }
+  });
+
+  await usingIt("each prebuilt addon is its platform's ELF and needs only the C library, of the glibc stated", (st) => {
+    const readelf = which('readelf');
+    if (!readelf) {
+      st.skip('no readelf on PATH');
+      return;
+    }
+    assert.ok(GLIBC_STATED, 'lib/native.js: no "for glibc X.Y or later" in the no-addon error');
+    const newest = [];
+    for (const [platform, machine] of Object.entries(PREBUILDS)) {
+      const file = path.join(installed, addonOf(platform));
+      const header = check(readelf, ['-h', file]).stdout;
+      assert.match(header, new RegExp(`Machine:\\s+${machine}\\n`), `${platform}: readelf -h`);
+      // liblzma is linked in (liblzma.a), so neither liblzma.so nor
+      // anything else but libc and its loader is needed.
+      const needed = [...check(readelf, ['-d', file]).stdout.matchAll(/\(NEEDED\)\s+Shared library: \[(.+)\]/g)].map((m) => m[1]);
+      assert.ok(needed.includes('libc.so.6'), `${platform}: NEEDED ${needed}`);
+      for (const lib of needed) assert.match(lib, /^(libc\.so\.6|ld-linux-[\w-]+\.so\.\d)$/, `${platform}: NEEDED ${lib}`);
+      const versions = [...check(readelf, ['-V', file]).stdout.matchAll(/Name: GLIBC_(\d+)\.(\d+)/g)]
+        .map((m) => [Number(m[1]), Number(m[2])]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      assert.ok(versions.length > 0, `${platform}: no GLIBC_ version needed`);
+      const top = versions[versions.length - 1].join('.');
+      st.diagnostic(`${platform}: ${fs.statSync(file).size} bytes, NEEDED ${needed.join(' ')}, glibc ${top}`);
+      newest.push(top);
+    }
+    // The newest needed across the addons is exactly the one the error
+    // states: not more (it would lie), not less (it would understate).
+    const newestAll = newest.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })).pop();
+    assert.equal(newestAll, GLIBC_STATED[1], 'the newest glibc the prebuilt addons need, and lib/native.js\'s');
   });
 });

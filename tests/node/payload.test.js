@@ -128,14 +128,45 @@ test('the staged sets are the embedded ones; an extra file in payloads/ is ignor
   assert.deepEqual(new Set(STAGED.map((a) => a.arch)), new Set(smk.ARCHS));
 });
 
-test('no addon for this platform: the error says what was tried and how to build one', (t) => {
+test('no addon at all: the error says what was tried and how to build one', (t) => {
   const pkg = copyPackage(t);
   fs.rmSync(path.join(pkg, 'prebuilds'), { recursive: true });
   const r = runWith(pkg, 'try { require(pkg) } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }');
   const err = JSON.parse(r.stdout);
   assert.equal(err.code, 'SMK_ERR_NO_ADDON');
   const platform = `${process.platform}-${process.arch}`;
-  assert.ok(err.message.includes(`no usable addon for ${platform}`), err.message);
+  assert.ok(err.message.includes(`no usable addon for ${platform} (prebuilt: none,`), err.message);
   assert.ok(err.message.includes(`prebuilds/${platform}/supermachine_kernel.node: not there`), err.message);
   assert.match(err.message, /npm run build/);
+});
+
+test("only other platforms' prebuilt addons: the error names this platform and the ones there are", (t) => {
+  const pkg = copyPackage(t);
+  const platform = `${process.platform}-${process.arch}`;
+  const others = fs.readdirSync(path.join(pkg, 'prebuilds')).filter((p) => p !== platform).sort();
+  assert.ok(others.length > 0, `the package has no prebuilt addon but ${platform}'s`);
+  fs.rmSync(path.join(pkg, 'prebuilds', platform), { recursive: true });
+  const r = runWith(pkg, 'try { require(pkg) } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }');
+  const err = JSON.parse(r.stdout);
+  assert.equal(err.code, 'SMK_ERR_NO_ADDON');
+  assert.ok(err.message.includes(`no usable addon for ${platform} (prebuilt: ${others.join(', ')}, for glibc `), err.message);
+  assert.ok(err.message.includes(`prebuilds/${platform}/supermachine_kernel.node: not there`), err.message);
+  // The other platforms' addons are not tried: loading one would fail with
+  // the loader's "wrong ELF class/machine", not say what is missing.
+  for (const other of others) assert.ok(!err.message.includes(`prebuilds/${other}/`), err.message);
+  assert.match(err.message, /npm run build/);
+});
+
+test('no usable addon on a Node without glibc: the error says so', (t) => {
+  const pkg = copyPackage(t);
+  fs.rmSync(path.join(pkg, 'prebuilds', `${process.platform}-${process.arch}`), { recursive: true });
+  // A musl Node's report has no glibcVersionRuntime: stand in for one.
+  const r = runWith(pkg, `
+    const real = process.report.getReport.bind(process.report);
+    process.report.getReport = () => { const rep = real(); delete rep.header.glibcVersionRuntime; return rep; };
+    try { require(pkg) } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }`);
+  const err = JSON.parse(r.stdout);
+  assert.equal(err.code, 'SMK_ERR_NO_ADDON');
+  assert.ok(err.message.includes(`no usable addon for ${process.platform}-${process.arch} (not glibc: musl?) (prebuilt: `),
+    err.message);
 });

@@ -4,10 +4,12 @@
 // Where the addon comes from, first found wins:
 //   build/supermachine_kernel.node                 a source build (npm run build)
 //   prebuilds/<platform>-<arch>/supermachine_kernel.node   shipped in the tarball
+//                                                 (linux-x64, linux-arm64)
 // The payloads (payloads/*.xz) are files of the package, shared by every
 // addon; the addon maps them read-only here, at require time, and decodes
 // nothing until asked.
 
+const fs = require('fs');
 const path = require('path');
 
 const root = path.join(__dirname, '..');
@@ -16,6 +18,28 @@ const candidates = [
   path.join(root, 'build', 'supermachine_kernel.node'),
   path.join(root, 'prebuilds', platform, 'supermachine_kernel.node'),
 ];
+
+/** The platforms of the package's prebuilt addons (prebuilds/<platform>/). */
+function prebuilt() {
+  try {
+    return fs.readdirSync(path.join(root, 'prebuilds'))
+      .filter((p) => fs.existsSync(path.join(root, 'prebuilds', p, 'supermachine_kernel.node')))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A note when this Node is not linked with glibc, which every prebuilt addon needs. */
+function libcNote() {
+  if (process.platform !== 'linux' || !process.report) return '';
+  try {
+    const header = process.report.getReport().header;
+    return header.glibcVersionRuntime ? '' : ' (not glibc: musl?)';
+  } catch {
+    return '';
+  }
+}
 
 function load() {
   const failures = [];
@@ -31,8 +55,8 @@ function load() {
     }
   }
   const err = new Error(
-    `supermachine-kernel: no usable addon for ${platform} ` +
-      `(prebuilt: linux-x64 with glibc). Tried:\n  ${failures.join('\n  ')}\n` +
+    `supermachine-kernel: no usable addon for ${platform}${libcNote()} ` +
+      `(prebuilt: ${prebuilt().join(', ') || 'none'}, for glibc 2.34 or later). Tried:\n  ${failures.join('\n  ')}\n` +
       'Build one from source in the package directory with `npm install node-api-headers && npm run build` ' +
       '(needs cmake, a C compiler and liblzma).',
   );
