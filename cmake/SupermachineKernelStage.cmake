@@ -27,9 +27,20 @@ function(supermachine_kernel_stage_assets target)
   if(TARGET supermachine-kernel::supermachine_kernel)
     list(APPEND depends "$<TARGET_FILE:supermachine-kernel::supermachine_kernel>")
   endif()
+  # A cross build's CLI runs under its emulator (CMake does not add it for
+  # an imported target).
+  set(run supermachine-kernel::cli)
+  if(CMAKE_CROSSCOMPILING)
+    if(NOT CMAKE_CROSSCOMPILING_EMULATOR)
+      message(FATAL_ERROR "supermachine_kernel_stage_assets: a cross build runs the "
+        "target's supermachine-kernel CLI to stage the assets; set CMAKE_CROSSCOMPILING_EMULATOR "
+        "(e.g. qemu-user) or extract them with a host's CLI instead")
+    endif()
+    set(run ${CMAKE_CROSSCOMPILING_EMULATOR} "$<TARGET_FILE:supermachine-kernel::cli>")
+  endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND supermachine-kernel::cli extract "${dir}"
+    COMMAND ${run} extract "${dir}"
     DEPENDS ${depends}
     COMMENT "Staging supermachine-kernel assets into ${dir}"
     VERBATIM)

@@ -3,7 +3,10 @@
 # relocatable), then builds and runs a consumer through pkg-config and one
 # through find_package, whose build also stages the assets.
 #   cmake -DBUILD_DIR=... -DSOURCE=... -DWORK=... -DGENERATOR=... -DCC=...
-#         -P run_consumers.cmake
+#         [-DTOOLCHAIN_ARGS=-DCMAKE_TOOLCHAIN_FILE=... -DEMULATOR=...
+#          -DPKG_CONFIG_LIBDIR=...] -P run_consumers.cmake
+# (the last three in a cross build: the consumers are built for the target
+# and run under the emulator).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 
@@ -36,6 +39,9 @@ if(NOT PKG_CONFIG_EXE)
   message(WARNING "pkg-config not found: the pkg-config consumer is not tested")
 else()
   set(ENV{PKG_CONFIG_PATH} "${pcdir}")
+  if(PKG_CONFIG_LIBDIR)
+    set(ENV{PKG_CONFIG_LIBDIR} "${PKG_CONFIG_LIBDIR}")
+  endif()
   run("pkg-config" "${PKG_CONFIG_EXE}" --cflags --libs supermachine-kernel)
   string(STRIP "${out}" flags)
   if(NOT flags MATCHES "${prefix}")
@@ -47,7 +53,7 @@ else()
   run("pkg-config consumer build" "${CC}" -std=c99 -Wall -Werror
       ${san} "${SOURCE}/tests/core/consumer/consumer.c" ${flags} -o "${WORK}/pc-consumer")
   set(ENV{LD_LIBRARY_PATH} "${libdir}")
-  run("pkg-config consumer" "${WORK}/pc-consumer")
+  run("pkg-config consumer" ${EMULATOR} "${WORK}/pc-consumer")
   message(STATUS "pkg-config consumer: ${out}")
   unset(ENV{LD_LIBRARY_PATH})
 endif()
@@ -55,7 +61,7 @@ endif()
 # find_package, the staging function, and the static library
 run("cmake consumer configure" "${CMAKE_COMMAND}"
     -S "${SOURCE}/tests/core/consumer" -B "${WORK}/cmake-consumer"
-    -G "${GENERATOR}" -DCMAKE_C_COMPILER=${CC} -DCMAKE_PREFIX_PATH=${prefix}
+    -G "${GENERATOR}" ${TOOLCHAIN_ARGS} -DCMAKE_C_COMPILER=${CC} -DCMAKE_PREFIX_PATH=${prefix}
     "-DCMAKE_C_FLAGS=${SANITIZE_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${SANITIZE_FLAGS}")
 run("cmake consumer build" "${CMAKE_COMMAND}" --build "${WORK}/cmake-consumer")
 set(bundle "${WORK}/cmake-consumer/bundle/Resources")
@@ -65,8 +71,8 @@ foreach(f kernel init-oci supermachine-agent)
   endif()
 endforeach()
 set(ENV{LD_LIBRARY_PATH} "${libdir}")
-run("cmake consumer" "${WORK}/cmake-consumer/consumer" "${bundle}")
+run("cmake consumer" ${EMULATOR} "${WORK}/cmake-consumer/consumer" "${bundle}")
 message(STATUS "cmake consumer: ${out}")
 unset(ENV{LD_LIBRARY_PATH})
-run("cmake static consumer" "${WORK}/cmake-consumer/consumer_static" "${bundle}")
+run("cmake static consumer" ${EMULATOR} "${WORK}/cmake-consumer/consumer_static" "${bundle}")
 message(STATUS "cmake static consumer: ${out}")

@@ -3,7 +3,10 @@
 # the library embeds instead of the committed payloads. A nested build of
 # the whole project with both set must extract exactly those files (with the
 # assets' modes), keep the committed kernel, and report the new sizes.
-#   cmake -DSOURCE=... -DWORK=... -DGENERATOR=... -DCC=... -P run_override.cmake
+#   cmake -DSOURCE=... -DWORK=... -DGENERATOR=... -DCC=...
+#         [-DTOOLCHAIN_ARGS=-DCMAKE_TOOLCHAIN_FILE=... -DEMULATOR=...] -P run_override.cmake
+# (the last two in a cross build: the nested build is for the target, its
+# CLI runs under the emulator).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 file(WRITE "${WORK}/custom-init" "#!/bin/sh\n# a custom init, embedded raw by the override\n")
@@ -12,7 +15,7 @@ file(WRITE "${WORK}/custom-agent" "custom agent bytes\n")
 set(ENV{SUPERMACHINE_AGENT_PATH} "${WORK}/custom-agent")
 execute_process(
   COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${WORK}/build" -G "${GENERATOR}"
-          -DCMAKE_C_COMPILER=${CC} -DBUILD_TESTING=OFF
+          ${TOOLCHAIN_ARGS} -DCMAKE_C_COMPILER=${CC} -DBUILD_TESTING=OFF
           "-DSUPERMACHINE_INIT_OCI_PATH=${WORK}/custom-init"
   OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -26,7 +29,7 @@ if(NOT rc EQUAL 0)
 endif()
 
 set(cli "${WORK}/build/core/supermachine-kernel")
-execute_process(COMMAND "${cli}" extract "${WORK}/out" RESULT_VARIABLE rc ERROR_VARIABLE err)
+execute_process(COMMAND ${EMULATOR} "${cli}" extract "${WORK}/out" RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "extract failed: ${err}")
 endif()
@@ -46,7 +49,7 @@ foreach(pair "custom-init;init-oci" "custom-agent;supermachine-agent")
 endforeach()
 
 # The default architecture's kernel: the set the plain variables override.
-execute_process(COMMAND "${cli}" info --json OUTPUT_VARIABLE info RESULT_VARIABLE rc)
+execute_process(COMMAND ${EMULATOR} "${cli}" info --json OUTPUT_VARIABLE info RESULT_VARIABLE rc)
 string(JSON default_arch GET "${info}" default_arch)
 file(READ "${SOURCE}/payloads/manifest.json" manifest)
 string(JSON n LENGTH "${manifest}" assets)
@@ -64,7 +67,7 @@ if(NOT k STREQUAL ksha)
   message(FATAL_ERROR "kernel: not the committed payload although not overridden")
 endif()
 
-execute_process(COMMAND "${cli}" info --json OUTPUT_VARIABLE info RESULT_VARIABLE rc)
+execute_process(COMMAND ${EMULATOR} "${cli}" info --json OUTPUT_VARIABLE info RESULT_VARIABLE rc)
 file(SIZE "${WORK}/custom-agent" asize)
 if(NOT rc EQUAL 0 OR NOT info MATCHES "\"size\": *${asize}[,}\n ]")
   message(FATAL_ERROR "info --json does not report the override's size ${asize}:\n${info}")

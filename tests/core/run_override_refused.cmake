@@ -3,7 +3,7 @@
 # be a kernel, and random bytes that are neither an arm64 Image nor an
 # x86-64 ELF, for each architecture's kernel variable.  Configure
 # only: nothing is built.
-#   cmake -DSOURCE=... -DWORK=... -DGENERATOR=... -P run_override_refused.cmake
+#   cmake -DSOURCE=... -DWORK=... -DGENERATOR=... [-DTOOLCHAIN_ARGS=...] -P run_override_refused.cmake
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 file(WRITE "${WORK}/empty" "")
@@ -30,7 +30,7 @@ foreach(case IN LISTS cases)
   math(EXPR n "${n} + 1")
   execute_process(
     COMMAND "${CMAKE_COMMAND}" -S "${SOURCE}" -B "${WORK}/build${n}" -G "${GENERATOR}"
-            -DBUILD_TESTING=OFF "-D${var}=${file}"
+            ${TOOLCHAIN_ARGS} -DBUILD_TESTING=OFF "-D${var}=${file}"
     OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
   string(REGEX REPLACE "[ \n]+" " " err_flat "${err}")
   if(rc EQUAL 0)

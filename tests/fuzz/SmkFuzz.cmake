@@ -20,6 +20,9 @@ else()
 endif()
 set(SMK_FUZZ_FLAGS -std=c11 -g -O1 -Wall -Wextra -Werror
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+# A cross build's harnesses are for the target, run under the emulator
+# (cmake/SmkTestRun.cmake).
+list(APPEND SMK_FUZZ_FLAGS ${SMK_FUZZ_TARGET_FLAGS})
 if(SMK_FUZZ_CC)
   # Probe once: a clang without the libFuzzer runtime must not break the build.
   set(_smk_probe ${CMAKE_CURRENT_BINARY_DIR}/smk_fuzz_probe.c)
@@ -30,7 +33,7 @@ if(SMK_FUZZ_CC)
                   -o ${CMAKE_CURRENT_BINARY_DIR}/smk_fuzz_probe
                   RESULT_VARIABLE _smk_probe_rc OUTPUT_QUIET ERROR_QUIET)
   if(NOT _smk_probe_rc EQUAL 0)
-    message(STATUS "fuzz: ${SMK_FUZZ_CC} cannot link libFuzzer, fuzz tests skipped")
+    message(STATUS "fuzz: ${SMK_FUZZ_CC} ${SMK_FUZZ_FLAGS} cannot link libFuzzer, fuzz tests skipped")
     set(SMK_FUZZ_CC "")
   endif()
 else()
@@ -55,15 +58,16 @@ function(smk_add_fuzzer test_name)
   set(SMK_FUZZ_SECONDS_${F_TARGET} ${F_SECONDS} CACHE STRING
       "Seconds the ${test_name} test fuzzes")
   set(seconds ${SMK_FUZZ_SECONDS_${F_TARGET}})
+  smk_fuzz_program(run ${F_TARGET} ${bin})
   if(Python3_Interpreter_FOUND)
     add_test(NAME ${test_name}
       COMMAND ${Python3_EXECUTABLE} ${SMK_FUZZ_DIR}/run_fuzz.py --target ${F_TARGET}
-              --fuzzer ${bin} --workdir ${CMAKE_CURRENT_BINARY_DIR}/${F_TARGET}.work
+              --fuzzer ${run} --workdir ${CMAKE_CURRENT_BINARY_DIR}/${F_TARGET}.work
               --seconds ${seconds})
   else()
     # Without the seed generators: libFuzzer starts from an empty corpus.
     add_test(NAME ${test_name}
-      COMMAND ${bin} -max_total_time=${seconds} -timeout=10)
+      COMMAND ${run} -max_total_time=${seconds} -timeout=10)
   endif()
   set_tests_properties(${test_name} PROPERTIES TIMEOUT 600)
 endfunction()

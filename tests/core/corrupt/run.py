@@ -11,6 +11,12 @@
      work (corrupt_check.c).
 
     run.py --source REPO --payloads DIR --work DIR --generator G --cc CC
+           [--default-arch ARCH] [--cmake-arg=ARG ...] [--emulator=WORD ...]
+
+The correct files verify compares with are the default architecture's set
+(the target's: --default-arch, else this machine's).
+In a cross build --cmake-arg passes the toolchain file to the nested
+configures and --emulator (its words, in order) runs corrupt_check.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ import hashlib
 import json
 import os
 import pathlib
+import platform
 import shutil
 import struct
 import subprocess
 import sys
 
 STREAM_HEADER = FOOTER = 12
+HOST_ARCHS = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 
 
 def regions(data: bytes) -> dict:
@@ -72,6 +80,10 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     for opt in ("source", "payloads", "work", "generator", "cc"):
         ap.add_argument(f"--{opt}", required=True)
+    ap.add_argument("--default-arch", default=HOST_ARCHS.get(platform.machine().lower(), ""),
+                    help="the architecture whose set the library built defaults to")
+    ap.add_argument("--cmake-arg", action="append", default=[], help="passed to each nested configure")
+    ap.add_argument("--emulator", action="append", default=[], help="a word of the command running corrupt_check")
     args = ap.parse_args()
     src, payloads, work = (pathlib.Path(p) for p in (args.source, args.payloads, args.work))
     manifest = json.loads((payloads / "manifest.json").read_text())
@@ -81,7 +93,7 @@ def main() -> int:
     def configure(pdir: pathlib.Path, build: pathlib.Path):
         return run(["cmake", "-S", str(src / "tests" / "core" / "corrupt"), "-B", str(build),
                     "-G", args.generator, f"-DSMK_SOURCE={src}", f"-DSMK_PAYLOAD_DIR={pdir}",
-                    f"-DCMAKE_C_COMPILER={args.cc}"])
+                    *args.cmake_arg, f"-DCMAKE_C_COMPILER={args.cc}"])
 
     def copy_payloads(pdir: pathlib.Path):
         pdir.mkdir(parents=True)
@@ -89,8 +101,12 @@ def main() -> int:
             (pdir / a["xz"]).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(payloads / a["xz"], pdir / a["xz"])
 
-    # The correct files, for verify.
+    # The correct files of the default set, for verify.
+    archs = [a.get("arch") for a in manifest["assets"]]
+    default = args.default_arch if args.default_arch in archs else archs[0]
     for a in manifest["assets"]:
+        if a.get("arch") != default:
+            continue
         good = work / "good" / a["file"]
         with open(good, "wb") as f:
             subprocess.run(["xz", "-dc", str(payloads / a["xz"])], stdout=f, check=True)
@@ -133,7 +149,7 @@ def main() -> int:
             continue
         out = work / f"out-{i}"
         out.mkdir()
-        r = run([str(build / "corrupt_check"), str(out), str(work / "good"), *damage], timeout=300)
+        r = run([*args.emulator, str(build / "corrupt_check"), str(out), str(work / "good"), *damage], timeout=300)
         print(r.stdout + r.stderr, end="")
         failures += r.returncode != 0
     if failures:
