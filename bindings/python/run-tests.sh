@@ -12,11 +12,15 @@
 # SMK_PAYLOAD_DIR (another payload directory: manifest.json and the .xz
 # files) and SMK_ARCHS (the guest sets to embed, e.g. "x86_64"), when set,
 # go to the build (-C cmake.define.*) and tell the tests what to expect.
+# SMK_WHEEL, when set, is a wheel to install instead of building the
+# repository (step 2): tests/cross/python-wheels.sh runs the suite on its
+# manylinux wheel under every CPython, each in its own SMK_PYTHON_WORK
+# (default build/python: the venv's parent, pytest's working directory).
 # Exit status: pytest's, except that "no tests collected" (5) is a failure.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 python=${PYTHON:-python3}
-work=$repo/build/python
+work=${SMK_PYTHON_WORK:-$repo/build/python}
 venv=$work/venv
 
 pytest_args=()
@@ -46,8 +50,15 @@ for var in SMK_PAYLOAD_DIR SMK_ARCHS; do
     fi
 done
 
-step "pip install $repo ${build_args[*]}"
-"$py" -m pip install --quiet "${build_args[@]}" "$repo"
+if [ -n "${SMK_WHEEL:-}" ]; then
+    [ -f "$SMK_WHEEL" ] || { echo "run-tests.sh: SMK_WHEEL=$SMK_WHEEL: no such file" >&2; exit 1; }
+    [ ${#build_args[@]} = 0 ] || echo "run-tests.sh: $SMK_WHEEL is installed as built; ${build_args[*]} only tell the tests what it holds" >&2
+    step "pip install $SMK_WHEEL"
+    "$py" -m pip install --quiet --no-index --no-deps "$SMK_WHEEL"
+else
+    step "pip install $repo ${build_args[*]}"
+    "$py" -m pip install --quiet "${build_args[@]}" "$repo"
+fi
 
 step "pytest tests/python"
 # From build/python, so nothing of the source tree is importable: the tests

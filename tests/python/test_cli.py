@@ -8,6 +8,9 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -162,3 +165,31 @@ def test_each_failure_carries_every_result(tmp_path):
     with pytest.raises(IsADirectoryError) as info:
         _native.extract_all_to_each(tmp_path / "d")
     assert info.value.results == (-errno.EISDIR, 0, 0)
+
+
+# The CLI's exit status per command: 0, 1 for a failure, 2 for usage.
+CONSOLE_CASES = {
+    "version": (("--version",), 0),
+    "help": (("--help",), 0),
+    "info-json": (("info", "--json"), 0),
+    "ensure": (("ensure", "{tmp}/cache"), 0),
+    "verify-missing": (("verify", "{tmp}/missing"), 1),
+    "unknown-arch": (("extract", "--arch", "riscv64", "{tmp}/x"), 2),
+    "unknown-command": (("nope",), 2),
+    "no-args": ((), 2),
+}
+
+
+@pytest.mark.parametrize("case", CONSOLE_CASES)
+def test_console_script_prints_what_python_m_prints(case, tmp_path):
+    """The `supermachine-kernel` script pip installs beside the interpreter
+    (the package's [project.scripts]) is the same CLI."""
+    template, status = CONSOLE_CASES[case]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in template]
+    script = os.path.join(os.path.dirname(sys.executable), "supermachine-kernel")
+    assert os.access(script, os.X_OK), f"{script}: no console script installed"
+    got = subprocess.run([script, *args], capture_output=True, text=True, timeout=120)
+    shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+    want = run_cli(*args)
+    assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+    assert want.returncode == status, want

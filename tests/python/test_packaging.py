@@ -1,7 +1,9 @@
 """Packaging, and behaviour that needs a build of its own (marked slow):
 
-- `python -m build` makes an sdist holding what the build needs (and no
-  more) and an abi3 wheel within the size limit (both guest sets: 6 MiB),
+- `python -m build` makes an sdist that is a complete source (the build's
+  inputs, the payloads' recipes and sources, the tests; no build output)
+  and an abi3 wheel (with the project URLs and the console script
+  supermachine-kernel) within the size limit (both guest sets: 6 MiB),
   carrying NOTICE and the licences; installing the sdist into a fresh venv
   works;
 - a wheel built with -C cmake.define.SMK_ARCHS=x86_64 embeds that one set
@@ -109,6 +111,11 @@ def test_wheel_is_abi3_small_and_complete(dist):
         assert "Requires-Python: >=3.9" in meta
         wheel_tags = z.read(f"{dist_info}/WHEEL").decode()
         assert "Tag: cp39-abi3-" in wheel_tags
+        home = "https://github.com/supermachine-dev/supermachine-kernel"
+        for url in (f"Homepage, {home}", f"Source, {home}", f"Issues, {home}/issues"):
+            assert f"Project-URL: {url}\n" in meta, url
+        entry_points = z.read(f"{dist_info}/entry_points.txt").decode()
+        assert "[console_scripts]\nsupermachine-kernel = supermachine_kernel._cli:main\n" in entry_points
 
 
 def test_wheel_with_both_sets_is_within_the_budget(dist):
@@ -181,7 +188,16 @@ def test_extension_exports_only_its_init_function():
     assert [line.split()[-1] for line in r.stdout.splitlines()] == ["PyInit__native"]
 
 
-def test_sdist_carries_what_the_build_needs(dist):
+def tracked_files(*tops):
+    """The files git tracks under the given top-level directories, or None
+    outside a git checkout (tests run from an unpacked sdist)."""
+    if not (REPO / ".git").exists() or not shutil.which("git"):
+        return None
+    r = run(["git", "-C", str(REPO), "ls-files", "-z", "--", *tops])
+    return {n for n in r.stdout.split("\0") if n}
+
+
+def test_sdist_is_a_complete_source(dist):
     sdist, _ = dist
     with tarfile.open(sdist) as t:
         root = t.getnames()[0].split("/", 1)[0]
@@ -202,14 +218,39 @@ def test_sdist_carries_what_the_build_needs(dist):
         "bindings/python/supermachine_kernel/__init__.py",
         *LICENCES,
         *xz,
+        # What NOTICE names as the kernels' corresponding source, and the
+        # other payloads' recipes and sources.
+        "payloads/pins.sh",
+        "payloads/build.sh",
+        "payloads/manifest.py",
+        "payloads/kernel/build.sh",
+        "payloads/kernel/common.config",
+        "payloads/kernel/arm64.config",
+        "payloads/kernel/x86_64.config",
+        "payloads/init-oci/build.sh",
+        "payloads/init-oci/main.c",
+        "payloads/agent/build.sh",
+        "payloads/agent/main.c",
+        "payloads/agent/PROTOCOL.md",
+        # The tests.
+        "tests/CMakeLists.txt",
+        "tests/conformance/cases.json",
+        "tests/python/conftest.py",
+        "tests/python/test_packaging.py",
     }
     assert required <= names, required - names
     assert root == f"supermachine_kernel-{smk.__version__}"
+    # Every file git tracks there, where the tests run from a checkout.
+    tracked = tracked_files("core", "cmake", "payloads", "tests", "bindings/python")
+    if tracked is not None:
+        assert tracked <= names, sorted(tracked - names)
     for n in names:
         top = n.split("/", 1)[0]
-        assert top not in ("tests", "scripts", ".ci", "build", ".git", ".deps"), n
-        if n.startswith("payloads/"):
-            assert n in ("payloads/manifest.json", *xz) or n.endswith("/"), n
+        assert top not in ("scripts", ".ci", "build", "dist", ".git", ".deps"), n
+        assert "__pycache__" not in n.split("/") and not n.endswith(".pyc"), n
+        if n.startswith("payloads/") and tracked is not None:
+            # The committed files, never a build's output.
+            assert n in tracked or n.endswith("/"), n
 
 
 def test_sdist_installs_into_a_fresh_venv(dist, tmp_path):
@@ -224,6 +265,9 @@ def test_sdist_installs_into_a_fresh_venv(dist, tmp_path):
     assert got["version"] == smk.__version__
     assert got["kernel"] == load_manifest(payload_dir=REPO_PAYLOADS)["kernel"]["sha256"]
     r = run([str(py), "-m", "supermachine_kernel", "--version"])
+    assert r.stdout == f"supermachine-kernel {smk.__version__}\n"
+    # The console script, installed beside the interpreter.
+    r = run([str(venv / "bin" / "supermachine-kernel"), "--version"])
     assert r.stdout == f"supermachine-kernel {smk.__version__}\n"
 
 

@@ -35,7 +35,15 @@ import os as _os
 
 try:
     from . import _native
-except ImportError as e:  # pragma: no cover - a source tree, not an install
+except ImportError as e:  # pragma: no cover - a source tree, or a wrong wheel
+    if any(n.startswith("_native.") and n.endswith(".so") for n in _os.listdir(_os.path.dirname(__file__))):
+        # There, but not loadable here: a wheel of another architecture or
+        # libc, say.
+        raise ImportError(
+            f"supermachine_kernel's extension cannot be loaded: {e} "
+            "(is the installed wheel for another platform?)",
+            name=__name__,
+        ) from e
     raise ImportError(
         f"supermachine_kernel's extension (_native) is not beside {__file__}: "
         "importing the sources instead of an installed package? "
