@@ -7,7 +7,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { pathToFileURL } = require('url');
-const { REPO, load, workDir, cases, camel, expectedDefaultArch, manifestSet, parseKernel } = require('./helpers');
+const { REPO, load, workDir, cacheHome, cases, camel, expectedDefaultArch, manifestSet, parseKernel } = require('./helpers');
 
 const smk = load();
 const { manifestData: manifest } = cases();
@@ -148,12 +148,7 @@ test('extractAllTo and ensureAssets write every asset under its file name', asyn
 
 test('ensureAssets() without a directory uses defaultDir()', async (t) => {
   const dir = workDir(t);
-  const saved = process.env.XDG_CACHE_HOME;
-  process.env.XDG_CACHE_HOME = dir;
-  t.after(() => {
-    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = saved;
-  });
+  cacheHome(t, dir);
   const expected = path.join(dir, 'supermachine-kernel', headerVersion);
   assert.equal(smk.defaultDir(), expected);
   assert.equal(await smk.ensureAssets(), expected);

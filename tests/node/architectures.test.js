@@ -11,7 +11,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const {
-  load, cases, workDir, camel, packageManifest, embeddedArchs, expectedDefaultArch, hostArch,
+  load, cases, workDir, cacheHome, camel, packageManifest, embeddedArchs, expectedDefaultArch, hostArch,
   manifestSet, parseKernel,
 } = require('./helpers');
 
@@ -167,12 +167,7 @@ for (const arch of ARCHS) {
 
   test(`${arch}: defaultDir() and ensureAssets() with no directory`, async (t) => {
     const dir = workDir(t);
-    const saved = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = dir;
-    t.after(() => {
-      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = saved;
-    });
+    cacheHome(t, dir);
     const base = path.join(dir, 'supermachine-kernel', smk.version);
     const want = arch === DEFAULT ? base : path.join(base, arch);
     for (const name of [arch, ...entry.aliases]) assert.equal(smk.defaultDir({ arch: name }), want, name);
@@ -218,12 +213,7 @@ async function errorOf(fn) {
 for (const name of [...unknown, '']) {
   test(`${JSON.stringify(name)} is refused with SMK_ERR_NO_ARCH by every call, nothing written`, async (t) => {
     const root = workDir(t);
-    const saved = process.env.XDG_CACHE_HOME;
-    process.env.XDG_CACHE_HOME = path.join(root, 'cache');
-    t.after(() => {
-      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
-      else process.env.XDG_CACHE_HOME = saved;
-    });
+    cacheHome(t, path.join(root, 'cache'));
     for (const [call, fn] of CALLS) {
       const dir = path.join(root, 'd');
       const err = await errorOf(() => fn({ arch: name }, dir));

@@ -167,6 +167,17 @@ function workDir(t) {
   return dir;
 }
 
+/** Sets XDG_CACHE_HOME to dir for this test; the old value comes back after it. */
+function cacheHome(t, dir) {
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = dir;
+  t.after(() => {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  });
+  return dir;
+}
+
 /**
  * A path of a cases.json case: for a case with "bytes", a Buffer of the
  * bytes it stands for (%HH is the byte 0xHH, %% is %, any other character
@@ -208,6 +219,6 @@ const camel = (name) => name.replace(/(^|_)([a-z])/g, (_, __, c) => c.toUpperCas
 const unprivileged = typeof process.getuid === 'function' && process.getuid() !== 0;
 
 module.exports = {
-  REPO, PACKAGE, CONFORMANCE, load, cases, workDir, unprivileged, camel, casePath, under,
+  REPO, PACKAGE, CONFORMANCE, load, cases, workDir, cacheHome, unprivileged, camel, casePath, under,
   packageManifest, embeddedArchs, hostArch, expectedDefaultArch, manifestSet, defaultAsset, parseKernel,
 };
