@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -120,11 +121,11 @@ func TestHostExtractIntoAFileIsRefused(t *testing.T) {
 		"ExtractAll":      ExtractAll(file),
 	} {
 		var pe *fs.PathError
-		if !errors.Is(err, syscall.ENOTDIR) || !errors.As(err, &pe) || !bytes.HasPrefix([]byte(pe.Path), []byte(file)) {
+		if !errors.Is(err, syscall.ENOTDIR) || !errors.As(err, &pe) || !strings.HasPrefix(pe.Path, file) {
 			t.Errorf("%s into a file: %#v, want a *fs.PathError with ENOTDIR", name, err)
 			continue
 		}
-		if want := ": not a directory"; !bytes.HasSuffix([]byte(err.Error()), []byte(want)) {
+		if want := ": not a directory"; !strings.HasSuffix(err.Error(), want) {
 			t.Errorf("%s into a file: message %q", name, err)
 		}
 	}

@@ -102,7 +102,7 @@ EOF
     run_arm64 "$kind" "$cli" verify "$dir" || fail "$kind: verify failed"
     # The plain names hold the aarch64 set: the same bytes as the
     # aarch64 set extracted by the host's own CLI.
-    [ -f "$dir/kernel" ] && [ "$(head -c 64 "$dir/kernel" | tail -c 8 | head -c 4)" = $'ARM\x64' ] ||
+    [ -f "$dir/kernel" ] && [ "$(head -c 60 "$dir/kernel" | tail -c 4)" = $'ARM\x64' ] ||
         fail "$kind: $dir/kernel is not an arm64 Image"
     for f in init-oci supermachine-agent; do
         readelf -h "$dir/$f" | grep -q 'Machine: *AArch64$' || fail "$kind: $dir/$f is not an AArch64 program"

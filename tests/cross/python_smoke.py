@@ -35,7 +35,6 @@ for entry in MANIFEST:
     if entry["arch"] not in ARCHS:
         ARCHS.append(entry["arch"])
 ENTRIES = {(a["arch"], a["name"]): a for a in MANIFEST}
-FILES = {"kernel": "kernel", "init_oci": "init-oci", "supermachine_agent": "supermachine-agent"}
 
 results = []
 
@@ -92,9 +91,8 @@ def extract_then_verify():
     for arch in ARCHS:
         d = tempfile.mkdtemp()
         smk.extract_all_to(d, arch=arch)
-        for name, file_name in FILES.items():
-            path = os.path.join(d, file_name)
-            entry = ENTRIES[(arch, name)]
+        for entry in (e for e in MANIFEST if e["arch"] == arch):
+            path = os.path.join(d, entry["file"])
             assert os.stat(path).st_size == entry["size"], path
             assert oct(os.stat(path).st_mode & 0o777) == oct(int(entry["mode"], 8)), path
             assert sha256(path) == entry["sha256"], path

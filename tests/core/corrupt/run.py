@@ -11,10 +11,11 @@
      work (corrupt_check.c).
 
     run.py --source REPO --payloads DIR --work DIR --generator G --cc CC
-           [--default-arch ARCH] [--cmake-arg=ARG ...] [--emulator=WORD ...]
+           --default-arch ARCH [--cmake-arg=ARG ...] [--emulator=WORD ...]
 
-The correct files verify compares with are the default architecture's set
-(the target's: --default-arch, else this machine's).
+The correct files verify compares with are the set of --default-arch, the
+architecture the library built defaults to (tests/core/CMakeLists.txt
+passes the one it computed for the build's target).
 In a cross build --cmake-arg passes the toolchain file to the nested
 configures and --emulator (its words, in order) runs corrupt_check.
 """
@@ -26,14 +27,12 @@ import hashlib
 import json
 import os
 import pathlib
-import platform
 import shutil
 import struct
 import subprocess
 import sys
 
 STREAM_HEADER = FOOTER = 12
-HOST_ARCHS = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 
 
 def regions(data: bytes) -> dict:
@@ -80,13 +79,16 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     for opt in ("source", "payloads", "work", "generator", "cc"):
         ap.add_argument(f"--{opt}", required=True)
-    ap.add_argument("--default-arch", default=HOST_ARCHS.get(platform.machine().lower(), ""),
+    ap.add_argument("--default-arch", required=True,
                     help="the architecture whose set the library built defaults to")
     ap.add_argument("--cmake-arg", action="append", default=[], help="passed to each nested configure")
     ap.add_argument("--emulator", action="append", default=[], help="a word of the command running corrupt_check")
     args = ap.parse_args()
     src, payloads, work = (pathlib.Path(p) for p in (args.source, args.payloads, args.work))
     manifest = json.loads((payloads / "manifest.json").read_text())
+    archs = [a.get("arch") for a in manifest["assets"]]
+    if args.default_arch not in archs:
+        ap.error(f"--default-arch {args.default_arch!r}: the manifest's sets are {sorted(set(archs))}")
     shutil.rmtree(work, ignore_errors=True)
     (work / "good").mkdir(parents=True)
 
@@ -102,10 +104,8 @@ def main() -> int:
             shutil.copyfile(payloads / a["xz"], pdir / a["xz"])
 
     # The correct files of the default set, for verify.
-    archs = [a.get("arch") for a in manifest["assets"]]
-    default = args.default_arch if args.default_arch in archs else archs[0]
     for a in manifest["assets"]:
-        if a.get("arch") != default:
+        if a.get("arch") != args.default_arch:
             continue
         good = work / "good" / a["file"]
         with open(good, "wb") as f:
